@@ -1,0 +1,49 @@
+/* Copyright 2026 The Switchyard authors
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+
+#pragma once
+
+#include <glib-object.h>
+
+#include "sy-types.h"
+
+G_BEGIN_DECLS
+
+/* What the application hands the backend; the backend reads no GSettings. */
+struct _SyBackendConfig
+{
+  char     *db_path;            /* NULL: $XDG_DATA_HOME/switchyard/switchyard.db */
+  char     *listen_host;        /* NULL: 127.0.0.1 */
+  guint16   listen_port;        /* 0: ephemeral */
+  gboolean  demo;               /* create the demo site on first start and simulate it */
+  gsize     max_body_bytes;     /* 0: 8 MiB */
+  guint     max_bulk_readings;  /* 0: 10 000 */
+  guint     token_ttl_s;        /* 0: 3600 */
+};
+
+#define SY_TYPE_BACKEND (sy_backend_get_type ())
+G_DECLARE_FINAL_TYPE (SyBackend, sy_backend, SY, BACKEND, GObject)
+
+SyBackend  *sy_backend_new                (const SyBackendConfig  *config);
+/* Starts the backend thread and waits until the API listens, or fails with the reason. */
+gboolean    sy_backend_start              (SyBackend              *self,
+                                           GError                **error);
+/* Stops accepting, finishes requests in flight, flushes the writer and closes the store. */
+void        sy_backend_stop               (SyBackend              *self);
+const char *sy_backend_get_base_url       (SyBackend              *self);
+guint16     sy_backend_get_port           (SyBackend              *self);
+const char *sy_backend_get_db_path        (SyBackend              *self);
+/* An admin token valid for this process only (the console's in-process session). */
+char       *sy_backend_dup_admin_token    (SyBackend              *self);
+
+/* One-shot maintenance without starting the server (switchyardd --create-client). */
+gboolean    sy_backend_create_client      (const char             *db_path,
+                                           const char             *name,
+                                           const char             *scopes,
+                                           char                  **out_client_id,
+                                           char                  **out_secret,
+                                           GError                **error);
+
+char       *sy_backend_default_db_path    (void);
+
+G_END_DECLS
