@@ -63,6 +63,14 @@ struct _SyStore
   GThread      *writer_thread;
   GAsyncQueue  *queue;          /* WriteJob * */
 
+  /* Checkpoints run on their own thread and connection so that copying the WAL back into the
+   * database never stalls a commit (and with it every waiting request). */
+  GThread      *checkpoint_thread;
+  GMutex        checkpoint_mutex;
+  GCond         checkpoint_cond;
+  guint         checkpoint_wanted : 1;
+  guint         checkpoint_stop : 1;
+
   GMutex        readers_mutex;
   GCond         readers_cond;
   GPtrArray    *readers_free;
@@ -243,7 +251,7 @@ open_connection (const char  *path,
                      "PRAGMA journal_mode = WAL;"
                      "PRAGMA synchronous = FULL;"
                      "PRAGMA foreign_keys = ON;"
-                     "PRAGMA wal_autocheckpoint = 10000;"
+                     "PRAGMA wal_autocheckpoint = 0;"
                      "PRAGMA cache_size = -65536;"
                      "PRAGMA temp_store = MEMORY;",
                      error))
@@ -346,6 +354,20 @@ clear_hook (gpointer data)
     hook->free_func (hook->data);
 }
 
+/* Savepoints are per request on the hot path: keep them prepared rather than re-parsed. */
+static gboolean
+step_cached (SyWriteBatch  *batch,
+             const char    *sql,
+             GError       **error)
+{
+  sqlite3_stmt *stmt = _sy_write_batch_prepare (batch, sql, error);
+
+  if (stmt == NULL)
+    return FALSE;
+
+  return _sy_sql_check (_sy_write_batch_get_db (batch), sqlite3_step (stmt), sql, error);
+}
+
 static void
 run_batch (SyStore   *self,
            GPtrArray *jobs)
@@ -364,19 +386,22 @@ run_batch (SyStore   *self,
     {
       WriteJob *job = g_ptr_array_index (jobs, i);
 
-      if (!single && !_sy_sql_exec (self->writer, "SAVEPOINT job", &job->error))
+      if (!single && !step_cached (&batch, "SAVEPOINT job", &job->error))
         continue;
 
       if (!job->func (&batch, job->data, &job->error))
         {
           g_assert (job->error != NULL);
           if (!single)
-            _sy_sql_exec (self->writer, "ROLLBACK TO job; RELEASE job", NULL);
+            {
+              step_cached (&batch, "ROLLBACK TO job", NULL);
+              step_cached (&batch, "RELEASE job", NULL);
+            }
           continue;
         }
 
       if (!single)
-        _sy_sql_exec (self->writer, "RELEASE job", &job->error);
+        step_cached (&batch, "RELEASE job", &job->error);
     }
 
   /* A lone job that failed leaves nothing to commit. */
@@ -418,6 +443,69 @@ fail_all:
 out:
   g_array_unref (batch.hooks);
   finish_jobs (jobs);
+}
+
+#define CHECKPOINT_PAGES 8192
+
+static gpointer
+checkpoint_thread_func (gpointer user_data)
+{
+  SyStore *self = user_data;
+  g_autoptr(GError) error = NULL;
+  sqlite3 *db;
+
+  db = open_connection (self->path, FALSE, &error);
+  if (db == NULL)
+    {
+      g_warning ("Checkpoints disabled: %s", error->message);
+      return NULL;
+    }
+
+  g_mutex_lock (&self->checkpoint_mutex);
+  while (!self->checkpoint_stop)
+    {
+      int log_pages = 0, done_pages = 0, rc;
+
+      if (!self->checkpoint_wanted)
+        {
+          g_cond_wait (&self->checkpoint_cond, &self->checkpoint_mutex);
+          continue;
+        }
+      self->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&self->checkpoint_mutex);
+
+      /* PASSIVE never waits for the writer or the readers; what it cannot copy now it copies
+       * next time. */
+      rc = sqlite3_wal_checkpoint_v2 (db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &done_pages);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        g_warning ("WAL checkpoint failed: %s", sqlite3_errmsg (db));
+
+      g_mutex_lock (&self->checkpoint_mutex);
+    }
+  g_mutex_unlock (&self->checkpoint_mutex);
+
+  sqlite3_close (db);
+
+  return NULL;
+}
+
+static int
+wal_hook_cb (void       *user_data,
+             sqlite3    *db,
+             const char *name,
+             int         pages)
+{
+  SyStore *self = user_data;
+
+  if (pages >= CHECKPOINT_PAGES)
+    {
+      g_mutex_lock (&self->checkpoint_mutex);
+      self->checkpoint_wanted = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_mutex);
+    }
+
+  return SQLITE_OK;
 }
 
 static gpointer
@@ -472,6 +560,8 @@ sy_store_finalize (GObject *object)
   g_clear_pointer (&self->readers_all, g_ptr_array_unref);
   g_mutex_clear (&self->readers_mutex);
   g_cond_clear (&self->readers_cond);
+  g_mutex_clear (&self->checkpoint_mutex);
+  g_cond_clear (&self->checkpoint_cond);
   g_clear_pointer (&self->path, g_free);
 
   G_OBJECT_CLASS (sy_store_parent_class)->finalize (object);
@@ -490,6 +580,8 @@ sy_store_init (SyStore *self)
 {
   g_mutex_init (&self->readers_mutex);
   g_cond_init (&self->readers_cond);
+  g_mutex_init (&self->checkpoint_mutex);
+  g_cond_init (&self->checkpoint_cond);
   self->readers_free = g_ptr_array_new ();
   self->readers_all = g_ptr_array_new ();
   self->queue = g_async_queue_new ();
@@ -549,6 +641,8 @@ _sy_store_open (const char  *path,
 
   self->writer_stmts = g_hash_table_new_full (NULL, NULL, NULL, finalize_stmt);
   self->closed = FALSE;
+  sqlite3_wal_hook (self->writer, wal_hook_cb, self);
+  self->checkpoint_thread = g_thread_new ("sy-store-checkpoint", checkpoint_thread_func, self);
   self->writer_thread = g_thread_new ("sy-store-writer", writer_thread_func, self);
 
   return g_steal_pointer (&self);
@@ -576,6 +670,15 @@ _sy_store_close (SyStore *self)
       stop->is_stop = TRUE;
       g_async_queue_push (self->queue, stop);
       g_thread_join (g_steal_pointer (&self->writer_thread));
+    }
+
+  if (self->checkpoint_thread != NULL)
+    {
+      g_mutex_lock (&self->checkpoint_mutex);
+      self->checkpoint_stop = TRUE;
+      g_cond_signal (&self->checkpoint_cond);
+      g_mutex_unlock (&self->checkpoint_mutex);
+      g_thread_join (g_steal_pointer (&self->checkpoint_thread));
     }
 
   g_clear_pointer (&self->writer_stmts, g_hash_table_unref);

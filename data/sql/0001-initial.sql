@@ -1,8 +1,9 @@
 -- Switchyard schema, migration 1: sites, meters, devices, groups, auth, readings, rollups.
--- Timestamps are INTEGER milliseconds since the Unix epoch (UTC).
+-- Timestamps are INTEGER milliseconds since the Unix epoch (UTC). Ids are AUTOINCREMENT:
+-- readings refer to meters without a foreign key, so an id must never be reused.
 
 CREATE TABLE sites (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   name        TEXT NOT NULL CHECK (length (name) BETWEEN 1 AND 200),
   timezone    TEXT NOT NULL DEFAULT 'UTC',
   latitude    REAL CHECK (latitude IS NULL OR latitude BETWEEN -90 AND 90),
@@ -11,7 +12,7 @@ CREATE TABLE sites (
 );
 
 CREATE TABLE meters (
-  id                 INTEGER PRIMARY KEY,
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
   site_id            INTEGER NOT NULL REFERENCES sites (id) ON DELETE RESTRICT,
   name               TEXT NOT NULL CHECK (length (name) BETWEEN 1 AND 200),
   kind               TEXT NOT NULL
@@ -26,7 +27,7 @@ CREATE TABLE meters (
 CREATE INDEX meters_site ON meters (site_id);
 
 CREATE TABLE meter_groups (
-  id          INTEGER PRIMARY KEY,
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
   site_id     INTEGER REFERENCES sites (id) ON DELETE CASCADE,
   name        TEXT NOT NULL CHECK (length (name) BETWEEN 1 AND 200),
   created_ms  INTEGER NOT NULL
@@ -41,7 +42,7 @@ CREATE INDEX meter_group_members_meter ON meter_group_members (meter_id);
 
 -- A gateway device posts readings for several meters with one key.
 CREATE TABLE devices (
-  id                 INTEGER PRIMARY KEY,
+  id                 INTEGER PRIMARY KEY AUTOINCREMENT,
   name               TEXT NOT NULL CHECK (length (name) BETWEEN 1 AND 200),
   device_key_hash    TEXT NOT NULL UNIQUE,
   hmac_secret        TEXT,
