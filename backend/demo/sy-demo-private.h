@@ -12,14 +12,17 @@ G_BEGIN_DECLS
 #define SY_TYPE_DEMO (sy_demo_get_type ())
 G_DECLARE_FINAL_TYPE (SyDemo, sy_demo, SY, DEMO, GObject)
 
-/* Creates the demo site on first start (any thread but the writer; blocks on SQLite). The
- * device keys of the demo meters are kept in the database's demo_keys table so that the
- * simulator can post as those meters after a restart. */
+/* Creates the demo site "Demo depot" with its meters and groups through the registry, once:
+ * whatever already exists (looked up by name) is kept, so this is idempotent across restarts.
+ * Any thread but the writer and the backend thread; blocks on SQLite. */
 gboolean  _sy_demo_ensure_site  (SyStore     *store,
                                  GError     **error);
 
-/* Backend thread: posts one reading per demo meter every second to @base_url through the
- * real HTTP ingestion path. */
+/* Backend thread (its GMainContext must be thread-default): posts one reading per demo meter
+ * every second to @base_url through the real HTTP ingestion path. Only key hashes are stored,
+ * so _sy_demo_start() rotates the demo meters' device keys on a worker thread to get keys it
+ * can post with. _sy_demo_stop() cancels the timer and the requests in flight; it may be called
+ * more than once, and before the last unref. */
 SyDemo   *_sy_demo_new          (SyStore     *store,
                                  const char  *base_url);
 void      _sy_demo_start        (SyDemo      *self);
