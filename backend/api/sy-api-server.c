@@ -5,7 +5,9 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "sy-api-server-private.h"
 #include "sy-error.h"
@@ -20,7 +22,16 @@ struct _SyApiServer
   SoupServer   *server;
   GPtrArray    *routes;     /* const SyRoute * */
   guint16       port;
+
+  /* Work-around for libsoup 3.2 (Debian 12): a keep-alive connection that the client closes
+   * while idle is never closed on our side (upstream fixed it in 3.3), so each one would hold a
+   * file descriptor in CLOSE_WAIT forever. We track the sockets and close idle ones that have
+   * reached end-of-stream. */
+  GHashTable   *sockets;       /* GSocket -> in-flight request count */
+  GSource      *reaper;
 };
+
+#define REAPER_INTERVAL_S 2
 
 G_DEFINE_FINAL_TYPE (SyApiServer, sy_api_server, G_TYPE_OBJECT)
 
@@ -412,9 +423,77 @@ early_callback (SoupServer        *server,
 }
 
 static void
+request_started_cb (SoupServer        *server,
+                    SoupServerMessage *msg,
+                    SyApiServer       *self)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  guint count;
+
+  if (socket == NULL)
+    return;
+
+  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->sockets, socket));
+  if (count == 0 && !g_hash_table_contains (self->sockets, socket))
+    g_object_ref (socket);
+  g_hash_table_insert (self->sockets, socket, GUINT_TO_POINTER (count + 1));
+}
+
+static void
+request_ended_cb (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  SyApiServer       *self)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+  gpointer value;
+
+  if (socket != NULL && g_hash_table_lookup_extended (self->sockets, socket, NULL, &value) &&
+      GPOINTER_TO_UINT (value) > 0)
+    g_hash_table_insert (self->sockets, socket, GUINT_TO_POINTER (GPOINTER_TO_UINT (value) - 1));
+}
+
+static gboolean
+reap_idle_sockets_cb (gpointer user_data)
+{
+  SyApiServer *self = user_data;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->sockets);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      GSocket *socket = key;
+      char byte;
+      gssize n;
+
+      if (g_socket_is_closed (socket))
+        {
+          g_hash_table_iter_remove (&iter);
+          continue;
+        }
+
+      if (GPOINTER_TO_UINT (value) > 0)
+        continue;
+
+      n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+        {
+          g_socket_close (socket, NULL);
+          g_hash_table_iter_remove (&iter);
+        }
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
 sy_api_server_dispose (GObject *object)
 {
   SyApiServer *self = (SyApiServer *) object;
+
+  if (self->reaper != NULL)
+    g_source_destroy (self->reaper);
+  g_clear_pointer (&self->reaper, g_source_unref);
 
   if (self->server != NULL)
     soup_server_disconnect (self->server);
@@ -433,6 +512,7 @@ sy_api_server_finalize (GObject *object)
   g_clear_object (&self->api.bus);
   g_clear_pointer (&self->api.context, g_main_context_unref);
   g_clear_pointer (&self->routes, g_ptr_array_unref);
+  g_clear_pointer (&self->sockets, g_hash_table_unref);
 
   G_OBJECT_CLASS (sy_api_server_parent_class)->finalize (object);
 }
@@ -473,6 +553,14 @@ _sy_api_server_new (const SyApiContext *api)
   self->server = soup_server_new ("server-header", "switchyard/" PACKAGE_VERSION " ", NULL);
   soup_server_add_early_handler (self->server, "/api", early_callback, self, NULL);
   soup_server_add_handler (self->server, "/api", server_callback, self, NULL);
+
+  self->sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
+  g_signal_connect (self->server, "request-finished", G_CALLBACK (request_ended_cb), self);
+  g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_ended_cb), self);
+  self->reaper = g_timeout_source_new_seconds (REAPER_INTERVAL_S);
+  g_source_set_callback (self->reaper, reap_idle_sockets_cb, self, NULL);
+  g_source_attach (self->reaper, g_main_context_get_thread_default ());
 
   return self;
 }
