@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 
 #include "sy-test-util.h"
@@ -77,6 +78,12 @@ line_timeout_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 void
 sy_test_daemon_start (SyTestDaemon *daemon)
 {
@@ -84,6 +91,7 @@ sy_test_daemon_start (SyTestDaemon *daemon)
   g_autoptr(GError) error = NULL;
   g_autoptr(GDataInputStream) stdout_data = NULL;
   g_autoptr(GMainContext) context = g_main_context_new ();
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   LineWait wait = { 0 };
   guint timeout_id;
   GSource *source;
@@ -99,8 +107,10 @@ sy_test_daemon_start (SyTestDaemon *daemon)
     g_ptr_array_add (argv, daemon->extra_args->pdata[i]);
   g_ptr_array_add (argv, NULL);
 
-  daemon->process = g_subprocess_newv ((const char * const *) argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  /* A test that aborts must not leave a daemon holding meson's pipes open. */
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  daemon->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
   g_main_context_push_thread_default (context);
@@ -298,8 +308,13 @@ sy_test_request (SyTestDaemon       *daemon,
   if (ct != NULL && (g_str_equal (ct, "application/json") || g_str_has_suffix (ct, "+json")) &&
       g_bytes_get_size (res->body) > 0)
     {
-      res->json = json_from_string (g_bytes_get_data (res->body, NULL) ? (const char *) g_bytes_get_data (res->body, NULL) : "", &error);
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      gsize size;
+      const char *data = g_bytes_get_data (res->body, &size);
+
+      json_parser_load_from_data (parser, data, size, &error);
       g_assert_no_error (error);
+      res->json = json_node_ref (json_parser_get_root (parser));
     }
 
   return res;

@@ -27,7 +27,7 @@ struct _SyApiServer
    * while idle is never closed on our side (upstream fixed it in 3.3), so each one would hold a
    * file descriptor in CLOSE_WAIT forever. We track the sockets and close idle ones that have
    * reached end-of-stream. */
-  GHashTable   *sockets;       /* GSocket -> in-flight request count */
+  GHashTable   *sockets;       /* GSocket (owned) -> guint in-flight request count */
   GSource      *reaper;
 };
 
@@ -428,15 +428,18 @@ request_started_cb (SoupServer        *server,
                     SyApiServer       *self)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
-  guint count;
+  guint *count;
 
   if (socket == NULL)
     return;
 
-  count = GPOINTER_TO_UINT (g_hash_table_lookup (self->sockets, socket));
-  if (count == 0 && !g_hash_table_contains (self->sockets, socket))
-    g_object_ref (socket);
-  g_hash_table_insert (self->sockets, socket, GUINT_TO_POINTER (count + 1));
+  count = g_hash_table_lookup (self->sockets, socket);
+  if (count == NULL)
+    {
+      count = g_new0 (guint, 1);
+      g_hash_table_insert (self->sockets, g_object_ref (socket), count);
+    }
+  (*count)++;
 }
 
 static void
@@ -445,11 +448,10 @@ request_ended_cb (SoupServer        *server,
                   SyApiServer       *self)
 {
   GSocket *socket = soup_server_message_get_socket (msg);
-  gpointer value;
+  guint *count = socket ? g_hash_table_lookup (self->sockets, socket) : NULL;
 
-  if (socket != NULL && g_hash_table_lookup_extended (self->sockets, socket, NULL, &value) &&
-      GPOINTER_TO_UINT (value) > 0)
-    g_hash_table_insert (self->sockets, socket, GUINT_TO_POINTER (GPOINTER_TO_UINT (value) - 1));
+  if (count != NULL && *count > 0)
+    (*count)--;
 }
 
 static gboolean
@@ -472,7 +474,7 @@ reap_idle_sockets_cb (gpointer user_data)
           continue;
         }
 
-      if (GPOINTER_TO_UINT (value) > 0)
+      if (*(guint *) value > 0)
         continue;
 
       n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -554,7 +556,7 @@ _sy_api_server_new (const SyApiContext *api)
   soup_server_add_early_handler (self->server, "/api", early_callback, self, NULL);
   soup_server_add_handler (self->server, "/api", server_callback, self, NULL);
 
-  self->sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->sockets = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
   g_signal_connect (self->server, "request-started", G_CALLBACK (request_started_cb), self);
   g_signal_connect (self->server, "request-finished", G_CALLBACK (request_ended_cb), self);
   g_signal_connect (self->server, "request-aborted", G_CALLBACK (request_ended_cb), self);

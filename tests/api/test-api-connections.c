@@ -23,9 +23,43 @@ count_fds (SyTestDaemon *daemon)
   return n;
 }
 
-/* One request on a fresh keep-alive connection that the client then closes. */
+/* Reads one whole response (head and Content-Length body) into @buf, NUL-terminated. */
 static void
-request_and_close (SyTestDaemon *daemon)
+read_response (GInputStream *in,
+               char         *buf,
+               gsize         size)
+{
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+  const char *end = NULL;
+  gsize want = 0;
+
+  while (end == NULL || len < want)
+    {
+      gssize n;
+
+      g_assert_cmpuint (len, <, size - 1);
+      n = g_input_stream_read (in, buf + len, size - 1 - len, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (n, >, 0);
+      len += n;
+      buf[len] = '\0';
+
+      if (end == NULL && (end = strstr (buf, "\r\n\r\n")) != NULL)
+        {
+          const char *cl = g_strstr_len (buf, end - buf, "Content-Length:");
+
+          g_assert_nonnull (cl);
+          want = (end - buf) + 4 + g_ascii_strtoull (cl + strlen ("Content-Length:"), NULL, 10);
+        }
+    }
+  g_assert_cmpuint (len, ==, want);
+}
+
+/* @n requests on one fresh keep-alive connection that the client then closes. */
+static void
+requests_and_close (SyTestDaemon *daemon,
+                    guint         n_requests)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) conn = NULL;
@@ -33,21 +67,20 @@ request_and_close (SyTestDaemon *daemon)
   g_autoptr(GUri) uri = g_uri_parse (daemon->base_url, G_URI_FLAGS_NONE, NULL);
   const char *request = "GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
   char buf[4096];
-  gssize n;
 
   g_socket_client_set_enable_proxy (client, FALSE);
   conn = g_socket_client_connect_to_host (client, "127.0.0.1", g_uri_get_port (uri), NULL, &error);
   g_assert_no_error (error);
 
-  g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request),
-                             NULL, NULL, &error);
-  g_assert_no_error (error);
+  for (guint i = 0; i < n_requests; i++)
+    {
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (conn)), request, strlen (request),
+                                 NULL, NULL, &error);
+      g_assert_no_error (error);
 
-  n = g_input_stream_read (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf - 1, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (n, >, 12);
-  buf[n] = '\0';
-  g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+      read_response (g_io_stream_get_input_stream (G_IO_STREAM (conn)), buf, sizeof buf);
+      g_assert_true (g_str_has_prefix (buf, "HTTP/1.1 200"));
+    }
 
   g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
 }
@@ -62,12 +95,13 @@ test_closed_connections_are_reaped (void)
   gint64 deadline;
 
   sy_test_daemon_start (daemon);
-  request_and_close (daemon);
+  requests_and_close (daemon, 1);
   g_usleep (G_USEC_PER_SEC / 10);
   before = count_fds (daemon);
 
+  /* Several requests per connection: the connection is tracked across requests. */
   for (guint i = 0; i < 50; i++)
-    request_and_close (daemon);
+    requests_and_close (daemon, 1 + i % 4);
 
   /* The reaper runs every 2 s. */
   deadline = g_get_monotonic_time () + 8 * G_USEC_PER_SEC;
