@@ -8,23 +8,29 @@
 #include <math.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "sy-error.h"
 #include "sy-reading-private.h"
 #include "sy-time.h"
 
-/* This is the ingestion hot path: every reading a meter sends passes through here. cJSON builds
- * the tree (it is several times faster than json-glib for these small flat objects), and the walk
- * below avoids allocating anything except the rare breaker_state and extras strings. Keys are
- * matched by a switch on their first byte and then an inline comparison, because a hash table
- * costs more than it saves for a dozen short names. Profiling shows almost all of the time goes
- * to cJSON itself (malloc and strtod per node), so the walk is kept out of its way. */
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
+/* This is the ingestion hot path: every reading a meter sends passes through here. A strict
+ * single-pass scanner (RFC 8259, nothing more) reads the body straight into SyReading: there is
+ * no tree, nothing is allocated except the rare breaker_state and extras strings, and numbers
+ * are converted exactly without strtod in the common case. It replaced cJSON, which spent
+ * almost all of its time in malloc and strtod for every node. Keys are matched by a switch on
+ * their first byte and then an inline comparison, because a hash table costs more than it saves
+ * for a dozen short names.
+ *
+ * Malformed JSON is reported as such wherever it is, even after a field that is already wrong,
+ * so that a client always learns about the worst problem first. The scanner therefore keeps the
+ * first content error aside, checks the rest of the body without interpreting it, and reports
+ * that error only once the whole body is known to be JSON. */
 
 #define MAX_EXTRAS          64
 #define MAX_EXTRA_NAME_LEN  64
+
+/* No reading needs more than four levels of containers; the limit only bounds what a hostile
+ * body can make the scanner do, and lets skip_value() track the levels in one 64-bit word. */
+#define MAX_DEPTH           64
 
 /* 2000-01-01T00:00:00Z: nothing we meter predates it, so anything earlier is a device with an
  * unset clock. */
@@ -34,9 +40,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (cJSON, cJSON_Delete)
 /* Meter ids travel through JSON clients that store numbers as doubles. */
 #define MAX_METER_ID        9007199254740992.0
 
-/* cJSON_IsNumber() and friends are out-of-line library calls; on this path testing the type
- * byte directly is measurably cheaper. */
-#define ITEM_TYPE(item) ((item)->type & 0xFF)
+/* Strings whose content matters are decoded into a stack buffer of this size: keys (which may
+ * become extra field names) and timestamps (35 bytes at most). A longer string can be neither,
+ * so it is only checked and measured. */
+#define STRING_BUF_SIZE     MAX_EXTRA_NAME_LEN
+
+/* What peek() returns at the end of the body. */
+#define END_OF_BODY         (-1)
 
 typedef struct
 {
@@ -80,11 +90,61 @@ typedef enum
 
 typedef struct
 {
+  const guchar                *start;
+  const guchar                *p;
+  const guchar                *end;
   const SyReadingParseOptions *options;
   PathStyle                    style;
   guint                        index;
   gint64                       max_ts_ms;
-} ParseContext;
+  /* The first content error. Once it is set, values are only checked, not interpreted. */
+  GError                      *error;
+  /* Where the body stopped being JSON, and why if there is more to say than "malformed". */
+  const guchar                *syntax_at;
+  const char                  *syntax_reason;
+} Scanner;
+
+/* A string as scanned: in place in the body when it had no escapes, otherwise decoded into the
+ * caller's buffer. @text is NULL when the decoded string did not fit; @len is always exact. */
+typedef struct
+{
+  const char *text;
+  gsize       len;
+} String;
+
+/* Names of the extra fields of one reading, as offsets into the extras JSON being built, where
+ * they appear escaped. Escaping is one-to-one, so comparing the escaped forms finds duplicates
+ * without keeping a second copy of every name. */
+typedef struct
+{
+  guint n;
+  guint start[MAX_EXTRAS];
+  guint len[MAX_EXTRAS];
+} ExtraNames;
+
+/* How the string scanner treats each byte: plain bytes are stepped over in a tight loop, the
+ * others need a closer look. */
+enum
+{
+  CHAR_PLAIN = 0,
+  CHAR_QUOTE,
+  CHAR_BACKSLASH,
+  CHAR_CONTROL,
+  CHAR_NON_ASCII,
+};
+
+static const guint8 string_class[256] = {
+  [0x00 ... 0x1f] = CHAR_CONTROL,
+  ['"'] = CHAR_QUOTE,
+  ['\\'] = CHAR_BACKSLASH,
+  [0x80 ... 0xff] = CHAR_NON_ASCII,
+};
+
+/* Every power of ten up to 1e22 is exactly representable as a double. */
+static const double exact_powers_of_ten[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+  1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
 
 const char *
 _sy_reading_value_name (SyReadingValue value)
@@ -111,25 +171,59 @@ _sy_reading_array_new (guint reserve)
   return array;
 }
 
-/* Sets a field error whose path is built from the reading's position; @key is NULL for an
+/* Records that the body is not JSON at @at. Returns FALSE so that callers can return it. */
+static gboolean
+syntax_error (Scanner      *sc,
+              const guchar *at,
+              const char   *reason)
+{
+  sc->syntax_at = at;
+  sc->syntax_reason = reason;
+
+  return FALSE;
+}
+
+/* Records a content error unless one is already pending: only the first is reported. */
+static void G_GNUC_PRINTF (3, 4)
+set_field_error (Scanner    *sc,
+                 const char *field,
+                 const char *format,
+                 ...)
+{
+  g_autofree char *detail = NULL;
+  va_list args;
+
+  if (sc->error != NULL)
+    return;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  sy_error_set_field (&sc->error, field, "%s", detail);
+}
+
+/* Records a content error whose path is built from the reading's position; @key is NULL for an
  * error about the reading as a whole. The path is only formatted here, on the error path, so
  * that valid readings never pay for it. */
-static void G_GNUC_PRINTF (4, 5)
-set_error (const ParseContext  *ctx,
-           const char          *key,
-           GError             **error,
-           const char          *format,
+static void G_GNUC_PRINTF (3, 4)
+set_error (Scanner    *sc,
+           const char *key,
+           const char *format,
            ...)
 {
   g_autofree char *detail = NULL;
   g_autofree char *path = NULL;
   va_list args;
 
+  if (sc->error != NULL)
+    return;
+
   va_start (args, format);
   detail = g_strdup_vprintf (format, args);
   va_end (args);
 
-  switch (ctx->style)
+  switch (sc->style)
     {
     case PATH_SINGLE:
       path = g_strdup (key != NULL ? key : "body");
@@ -137,118 +231,722 @@ set_error (const ParseContext  *ctx,
 
     case PATH_BARE_ARRAY:
       if (key != NULL)
-        path = g_strdup_printf ("[%u].%s", ctx->index, key);
+        path = g_strdup_printf ("[%u].%s", sc->index, key);
       else
-        path = g_strdup_printf ("[%u]", ctx->index);
+        path = g_strdup_printf ("[%u]", sc->index);
       break;
 
     case PATH_READINGS_ARRAY:
       if (key != NULL)
-        path = g_strdup_printf ("readings[%u].%s", ctx->index, key);
+        path = g_strdup_printf ("readings[%u].%s", sc->index, key);
       else
-        path = g_strdup_printf ("readings[%u]", ctx->index);
+        path = g_strdup_printf ("readings[%u]", sc->index);
       break;
 
     default:
       g_assert_not_reached ();
     }
 
-  sy_error_set_field (error, path, "%s", detail);
+  sy_error_set_field (&sc->error, path, "%s", detail);
 }
 
-/* Returns what follows @prefix in @key, or NULL if @key does not start with it. The names are
- * short, so this inline loop beats a call into libc's strcmp(). */
-static inline const char *
-skip_prefix (const char *key,
-             const char *prefix)
+static inline int
+peek (const Scanner *sc)
 {
-  for (; *prefix != '\0'; key++, prefix++)
-    {
-      if (*key != *prefix)
-        return NULL;
-    }
+  return sc->p < sc->end ? *sc->p : END_OF_BODY;
+}
 
-  return key;
+/* RFC 8259 whitespace only: space, tab, line feed and carriage return. */
+static inline void
+skip_whitespace (Scanner *sc)
+{
+  while (sc->p < sc->end &&
+         (*sc->p == ' ' || *sc->p == '\n' || *sc->p == '\r' || *sc->p == '\t'))
+    sc->p++;
 }
 
 static inline gboolean
-key_is (const char *key,
-        const char *name)
+expect (Scanner *sc,
+        guchar   c)
 {
-  const char *rest = skip_prefix (key, name);
+  if (peek (sc) != c)
+    return syntax_error (sc, sc->p, NULL);
 
-  return rest != NULL && *rest == '\0';
+  sc->p++;
+
+  return TRUE;
 }
 
-/* Maps "a", "b", "c" to 0, 1, 2; anything else to -1. */
-static inline int
-phase_index (const char *rest)
+static gboolean
+scan_literal (Scanner    *sc,
+              const char *literal,
+              gsize       len)
 {
-  if (rest == NULL || rest[0] < 'a' || rest[0] > 'c' || rest[1] != '\0')
-    return -1;
+  if ((gsize) (sc->end - sc->p) < len || memcmp (sc->p, literal, len) != 0)
+    return syntax_error (sc, sc->p, NULL);
 
-  return rest[0] - 'a';
+  sc->p += len;
+
+  return TRUE;
 }
+
+/* Returns the length of the well-formed UTF-8 sequence at @p, or 0. Well-formed is RFC 3629:
+ * no overlong forms, no surrogates, nothing above U+10FFFF. */
+static inline guint
+utf8_sequence_length (const guchar *p,
+                      const guchar *end)
+{
+  guchar lo = 0x80;
+  guchar hi = 0xbf;
+  guint n;
+  guint i;
+
+  if (p[0] >= 0xc2 && p[0] <= 0xdf)
+    {
+      n = 2;
+    }
+  else if (p[0] >= 0xe0 && p[0] <= 0xef)
+    {
+      n = 3;
+      if (p[0] == 0xe0)
+        lo = 0xa0;
+      else if (p[0] == 0xed)
+        hi = 0x9f;
+    }
+  else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+    {
+      n = 4;
+      if (p[0] == 0xf0)
+        lo = 0x90;
+      else if (p[0] == 0xf4)
+        hi = 0x8f;
+    }
+  else
+    {
+      return 0;
+    }
+
+  if ((gsize) (end - p) < n || p[1] < lo || p[1] > hi)
+    return 0;
+
+  for (i = 2; i < n; i++)
+    {
+      if ((p[i] & 0xc0) != 0x80)
+        return 0;
+    }
+
+  return n;
+}
+
+static gboolean
+read_hex4 (const guchar *p,
+           const guchar *end,
+           guint32      *out)
+{
+  guint32 value = 0;
+  guint i;
+
+  if (end - p < 4)
+    return FALSE;
+
+  for (i = 0; i < 4; i++)
+    {
+      int digit = g_ascii_xdigit_value ((char) p[i]);
+
+      if (digit < 0)
+        return FALSE;
+      value = (value << 4) | (guint32) digit;
+    }
+
+  *out = value;
+
+  return TRUE;
+}
+
+/* Decodes the escape sequence at @p (its backslash) into @out as UTF-8 and returns what follows
+ * it, or NULL if it is not valid JSON. A \u escape of a UTF-16 surrogate must be half of a
+ * pair: a lone surrogate has no UTF-8 form. */
+static const guchar *
+decode_escape (Scanner      *sc,
+               const guchar *p,
+               guchar        out[4],
+               guint        *out_len)
+{
+  const guchar *escape = p;
+  guint32 c;
+
+  if (sc->end - p < 2)
+    {
+      syntax_error (sc, sc->end, "unterminated string");
+      return NULL;
+    }
+
+  *out_len = 1;
+
+  switch (p[1])
+    {
+    case '"':
+    case '\\':
+    case '/':
+      out[0] = p[1];
+      return p + 2;
+
+    case 'b':
+      out[0] = '\b';
+      return p + 2;
+
+    case 'f':
+      out[0] = '\f';
+      return p + 2;
+
+    case 'n':
+      out[0] = '\n';
+      return p + 2;
+
+    case 'r':
+      out[0] = '\r';
+      return p + 2;
+
+    case 't':
+      out[0] = '\t';
+      return p + 2;
+
+    case 'u':
+      break;
+
+    default:
+      syntax_error (sc, p, "invalid escape in string");
+      return NULL;
+    }
+
+  if (!read_hex4 (p + 2, sc->end, &c))
+    {
+      syntax_error (sc, p, "invalid \\u escape in string");
+      return NULL;
+    }
+  p += 6;
+
+  if (c >= 0xdc00 && c <= 0xdfff)
+    {
+      syntax_error (sc, escape, "unpaired UTF-16 surrogate in string");
+      return NULL;
+    }
+
+  if (c >= 0xd800 && c <= 0xdbff)
+    {
+      guint32 low;
+
+      if (sc->end - p < 2 || p[0] != '\\' || p[1] != 'u' ||
+          !read_hex4 (p + 2, sc->end, &low) || low < 0xdc00 || low > 0xdfff)
+        {
+          syntax_error (sc, escape, "unpaired UTF-16 surrogate in string");
+          return NULL;
+        }
+      p += 6;
+      c = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+    }
+
+  if (c < 0x80)
+    {
+      out[0] = (guchar) c;
+    }
+  else if (c < 0x800)
+    {
+      out[0] = (guchar) (0xc0 | (c >> 6));
+      out[1] = (guchar) (0x80 | (c & 0x3f));
+      *out_len = 2;
+    }
+  else if (c < 0x10000)
+    {
+      out[0] = (guchar) (0xe0 | (c >> 12));
+      out[1] = (guchar) (0x80 | ((c >> 6) & 0x3f));
+      out[2] = (guchar) (0x80 | (c & 0x3f));
+      *out_len = 3;
+    }
+  else
+    {
+      out[0] = (guchar) (0xf0 | (c >> 18));
+      out[1] = (guchar) (0x80 | ((c >> 12) & 0x3f));
+      out[2] = (guchar) (0x80 | ((c >> 6) & 0x3f));
+      out[3] = (guchar) (0x80 | (c & 0x3f));
+      *out_len = 4;
+    }
+
+  return p;
+}
+
+/* Appends @n bytes to the decoded string in @buf unless they no longer fit, and returns the new
+ * decoded length either way. @buf is NULL when the string is only checked. */
+static inline gsize
+append_decoded (char         *buf,
+                gsize         buf_size,
+                gsize         len,
+                const guchar *bytes,
+                gsize         n)
+{
+  if (buf != NULL && n <= buf_size && len <= buf_size - n)
+    memcpy (buf + len, bytes, n);
+
+  return len + n;
+}
+
+#define BYTES(b) (G_GUINT64_CONSTANT (0x0101010101010101) * (b))
+
+/* Steps over plain string bytes: printable ASCII other than the quote and the backslash. Keys
+ * and timestamps are mostly that, so eight bytes are tested at once while none of them needs a
+ * closer look; the word test is exact about whether any byte in the word is special, which is
+ * all it is used for. */
+static inline const guchar *
+skip_plain (const guchar *p,
+            const guchar *end)
+{
+  while (end - p >= 8)
+    {
+      guint64 word;
+      guint64 quote;
+      guint64 backslash;
+      guint64 special;
+
+      memcpy (&word, p, sizeof word);
+      quote = word ^ BYTES ('"');
+      backslash = word ^ BYTES ('\\');
+      /* High bit set for a byte below 0x20 or above 0x7f, or one equal to '"' or '\\'. */
+      special = (word - BYTES (0x20)) | word |
+                ((quote - BYTES (0x01)) & ~quote) |
+                ((backslash - BYTES (0x01)) & ~backslash);
+      if ((special & BYTES (0x80)) != 0)
+        break;
+      p += 8;
+    }
+
+  while (p < end && string_class[*p] == CHAR_PLAIN)
+    p++;
+
+  return p;
+}
+
+/* Scans the string at sc->p (its opening quote) and leaves sc->p after the closing quote. The
+ * whole string is checked: no raw control characters, valid escapes, valid UTF-8. Pass a NULL
+ * @buf when only the check matters. */
+static gboolean
+scan_string (Scanner *sc,
+             char    *buf,
+             gsize    buf_size,
+             String  *str)
+{
+  const guchar *end = sc->end;
+  const guchar *p = sc->p + 1;
+  const guchar *run = p;
+  gboolean decoded = FALSE;
+  gsize len = 0;
+
+  for (;;)
+    {
+      guint n;
+
+      p = skip_plain (p, end);
+      if (p == end)
+        return syntax_error (sc, p, "unterminated string");
+
+      switch (string_class[*p])
+        {
+        case CHAR_QUOTE:
+          if (decoded)
+            {
+              len = append_decoded (buf, buf_size, len, run, (gsize) (p - run));
+              str->text = len <= buf_size ? buf : NULL;
+              str->len = len;
+            }
+          else
+            {
+              str->text = (const char *) run;
+              str->len = (gsize) (p - run);
+            }
+          sc->p = p + 1;
+          return TRUE;
+
+        case CHAR_BACKSLASH:
+          {
+            guchar bytes[4];
+
+            len = append_decoded (buf, buf_size, len, run, (gsize) (p - run));
+            p = decode_escape (sc, p, bytes, &n);
+            if (p == NULL)
+              return FALSE;
+            len = append_decoded (buf, buf_size, len, bytes, n);
+            run = p;
+            decoded = TRUE;
+          }
+          break;
+
+        case CHAR_CONTROL:
+          return syntax_error (sc, p, "control character in string");
+
+        case CHAR_NON_ASCII:
+          /* Valid sequences stay part of the run and are copied verbatim. */
+          n = utf8_sequence_length (p, end);
+          if (n == 0)
+            return syntax_error (sc, p, "string is not valid UTF-8");
+          p += n;
+          break;
+
+        case CHAR_PLAIN:
+        default:
+          g_assert_not_reached ();
+        }
+    }
+}
+
+static inline gboolean
+is_digit (guchar c)
+{
+  return (guint) (c - '0') < 10;
+}
+
+/* Falls back on the C library for numbers the exact fast path cannot take. g_ascii_strtod() is
+ * strtod() in the C locale, so the result is correctly rounded whatever the process locale. */
+static double
+convert_number_slowly (const guchar *start,
+                       gsize         len)
+{
+  char stack_buf[64];
+  g_autofree char *heap_buf = NULL;
+  char *text = stack_buf;
+
+  if (len >= sizeof stack_buf)
+    text = heap_buf = g_malloc (len + 1);
+
+  memcpy (text, start, len);
+  text[len] = '\0';
+
+  return g_ascii_strtod (text, NULL);
+}
+
+/* Returns the first byte at or after @p that is not a digit. */
+static inline const guchar *
+skip_digits (const guchar *p,
+             const guchar *end)
+{
+  while (p < end && is_digit (*p))
+    p++;
+
+  return p;
+}
+
+static inline guint64
+accumulate_digits (guint64       mantissa,
+                   const guchar *p,
+                   const guchar *end)
+{
+  for (; p < end; p++)
+    mantissa = mantissa * 10 + (guint) (*p - '0');
+
+  return mantissa;
+}
+
+/* Scans the number at sc->p, exactly as RFC 8259 spells it: an optional minus, no leading
+ * zeros, digits on both sides of a decimal point, and an exponent with at least one digit. With
+ * @out NULL the number is only checked.
+ *
+ * The conversion is Clinger's fast path: a decimal mantissa of at most 2^53 and a power of ten
+ * of at most 22 are both exact doubles, so a single multiplication or division, which IEEE 754
+ * rounds correctly, gives exactly what strtod() would. Meter values ("230.1", "0.98") always
+ * take it; anything else (more than 19 digits, large exponents) goes to strtod(). */
+static gboolean
+scan_number (Scanner *sc,
+             double  *out)
+{
+  const guchar *start = sc->p;
+  const guchar *end = sc->end;
+  const guchar *p = start;
+  const guchar *int_digits;
+  const guchar *int_end;
+  const guchar *frac_digits;
+  const guchar *frac_end;
+  int exponent = 0;
+  gboolean negative = FALSE;
+
+  if (*p == '-')
+    {
+      negative = TRUE;
+      p++;
+    }
+
+  int_digits = p;
+  if (p == end || !is_digit (*p))
+    return syntax_error (sc, p, NULL);
+
+  if (*p == '0')
+    {
+      p++;
+      if (p < end && is_digit (*p))
+        return syntax_error (sc, p - 1, "leading zero in number");
+    }
+  else
+    {
+      p = skip_digits (p + 1, end);
+    }
+  int_end = p;
+
+  frac_digits = frac_end = p;
+  if (p < end && *p == '.')
+    {
+      p++;
+      frac_digits = p;
+      p = skip_digits (p, end);
+      if (p == frac_digits)
+        return syntax_error (sc, p, NULL);
+      frac_end = p;
+    }
+
+  if (p < end && (*p == 'e' || *p == 'E'))
+    {
+      gboolean exponent_negative = FALSE;
+
+      p++;
+      if (p < end && (*p == '+' || *p == '-'))
+        {
+          exponent_negative = *p == '-';
+          p++;
+        }
+
+      if (p == end || !is_digit (*p))
+        return syntax_error (sc, p, NULL);
+
+      do
+        {
+          /* Saturates long before overflowing; such exponents go to strtod() anyway. */
+          if (exponent < 100000)
+            exponent = exponent * 10 + (*p - '0');
+          p++;
+        }
+      while (p < end && is_digit (*p));
+
+      if (exponent_negative)
+        exponent = -exponent;
+    }
+
+  sc->p = p;
+
+  if (out == NULL)
+    return TRUE;
+
+  /* Nineteen decimal digits always fit in 64 bits. */
+  if ((int_end - int_digits) + (frac_end - frac_digits) <= 19)
+    {
+      guint64 mantissa = accumulate_digits (0, int_digits, int_end);
+
+      mantissa = accumulate_digits (mantissa, frac_digits, frac_end);
+      exponent -= (int) (frac_end - frac_digits);
+
+      if (mantissa <= (G_GUINT64_CONSTANT (1) << 53) &&
+          (mantissa == 0 || (exponent >= -22 && exponent <= 22)))
+        {
+          double value;
+
+          if (mantissa == 0)
+            value = 0.0;
+          else if (exponent >= 0)
+            value = (double) mantissa * exact_powers_of_ten[exponent];
+          else
+            value = (double) mantissa / exact_powers_of_ten[-exponent];
+
+          *out = negative ? -value : value;
+          return TRUE;
+        }
+    }
+
+  *out = convert_number_slowly (start, (gsize) (p - start));
+
+  return TRUE;
+}
+
+/* Expects a key at sc->p and steps over it and the colon after it. */
+static gboolean
+skip_key (Scanner *sc)
+{
+  String key;
+
+  if (peek (sc) != '"')
+    return syntax_error (sc, sc->p, NULL);
+
+  if (!scan_string (sc, NULL, 0, &key))
+    return FALSE;
+
+  skip_whitespace (sc);
+  if (!expect (sc, ':'))
+    return FALSE;
+  skip_whitespace (sc);
+
+  return TRUE;
+}
+
+/* Checks and steps over one value of any type, @depth containers deep. Nested containers are
+ * followed with a stack of one bit per level (set for an array) instead of recursion. */
+static gboolean
+skip_value (Scanner *sc,
+            guint    depth)
+{
+  guint64 arrays = 0;
+  guint level = 0;
+
+  for (;;)
+    {
+      String str;
+      int c;
+
+      /* A value starts at sc->p. */
+      switch (peek (sc))
+        {
+        case '{':
+        case '[':
+          if (depth + level >= MAX_DEPTH)
+            return syntax_error (sc, sc->p, "nested too deeply (max 64 levels)");
+
+          arrays = (arrays << 1) | (*sc->p == '[');
+          level++;
+          sc->p++;
+          skip_whitespace (sc);
+
+          if (peek (sc) == ((arrays & 1) != 0 ? ']' : '}'))
+            {
+              sc->p++;
+              arrays >>= 1;
+              level--;
+              break;
+            }
+
+          if ((arrays & 1) == 0 && !skip_key (sc))
+            return FALSE;
+          continue;
+
+        case '"':
+          if (!scan_string (sc, NULL, 0, &str))
+            return FALSE;
+          break;
+
+        case 't':
+          if (!scan_literal (sc, "true", 4))
+            return FALSE;
+          break;
+
+        case 'f':
+          if (!scan_literal (sc, "false", 5))
+            return FALSE;
+          break;
+
+        case 'n':
+          if (!scan_literal (sc, "null", 4))
+            return FALSE;
+          break;
+
+        case '-':
+        case '0' ... '9':
+          if (!scan_number (sc, NULL))
+            return FALSE;
+          break;
+
+        default:
+          return syntax_error (sc, sc->p, NULL);
+        }
+
+      /* After a value: close containers until one has more to come. */
+      for (;;)
+        {
+          if (level == 0)
+            return TRUE;
+
+          skip_whitespace (sc);
+          c = peek (sc);
+
+          if (c == ',')
+            {
+              sc->p++;
+              skip_whitespace (sc);
+              if ((arrays & 1) == 0 && !skip_key (sc))
+                return FALSE;
+              break;
+            }
+
+          if (c != ((arrays & 1) != 0 ? ']' : '}'))
+            return syntax_error (sc, sc->p, NULL);
+
+          sc->p++;
+          arrays >>= 1;
+          level--;
+        }
+    }
+}
+
+static inline gboolean
+starts_number (int c)
+{
+  return c == '-' || (c >= '0' && c <= '9');
+}
+
+/* True if the @len bytes at @key are exactly the string literal @name. */
+#define KEY_IS(key, len, name) \
+  ((len) == sizeof (name) - 1 && memcmp ((key), (name), sizeof (name) - 1) == 0)
+
+/* Maps "<prefix>a", "<prefix>b", "<prefix>c" to 0, 1, 2; anything else to -1. */
+#define PHASE_INDEX(key, len, prefix) \
+  ((len) == sizeof (prefix) && memcmp ((key), (prefix), sizeof (prefix) - 1) == 0 && \
+   (key)[sizeof (prefix) - 1] >= 'a' && (key)[sizeof (prefix) - 1] <= 'c' \
+   ? (key)[sizeof (prefix) - 1] - 'a' : -1)
 
 static guint
-lookup_key (const char *key)
+lookup_key (const char *key,
+            gsize       len)
 {
-  const char *rest;
   int phase;
+
+  if (len == 0)
+    return KEY_UNKNOWN;
 
   switch (key[0])
     {
     case 't':
-      if ((rest = skip_prefix (key + 1, "otal_")) != NULL)
-        {
-          if (key_is (rest, "power"))
-            return SY_READING_TOTAL_POWER;
-          if (key_is (rest, "energy"))
-            return SY_READING_TOTAL_ENERGY;
-        }
-      else if (key_is (key + 1, "imestamp"))
-        {
-          return KEY_TIMESTAMP;
-        }
-      else if (key_is (key + 1, "hd_v_pct"))
-        {
-          return SY_READING_THD_V_PCT;
-        }
-      else if (key_is (key + 1, "hd_i_pct"))
-        {
-          return SY_READING_THD_I_PCT;
-        }
+      if (KEY_IS (key, len, "total_power"))
+        return SY_READING_TOTAL_POWER;
+      if (KEY_IS (key, len, "total_energy"))
+        return SY_READING_TOTAL_ENERGY;
+      if (KEY_IS (key, len, "timestamp"))
+        return KEY_TIMESTAMP;
+      if (KEY_IS (key, len, "thd_v_pct"))
+        return SY_READING_THD_V_PCT;
+      if (KEY_IS (key, len, "thd_i_pct"))
+        return SY_READING_THD_I_PCT;
       break;
 
     case 'v':
-      phase = phase_index (skip_prefix (key + 1, "oltage_"));
+      phase = PHASE_INDEX (key, len, "voltage_");
       if (phase >= 0)
         return SY_READING_VOLTAGE_A + (guint) phase;
       break;
 
     case 'c':
-      phase = phase_index (skip_prefix (key + 1, "urrent_"));
+      phase = PHASE_INDEX (key, len, "current_");
       if (phase >= 0)
         return SY_READING_CURRENT_A + (guint) phase;
       break;
 
     case 'p':
-      if (key_is (key + 1, "ower_factor"))
+      if (KEY_IS (key, len, "power_factor"))
         return SY_READING_POWER_FACTOR;
       break;
 
     case 'f':
-      if (key_is (key + 1, "requency"))
+      if (KEY_IS (key, len, "frequency"))
         return SY_READING_FREQUENCY;
       break;
 
     case 'm':
-      if (key_is (key + 1, "eter_id"))
+      if (KEY_IS (key, len, "meter_id"))
         return KEY_METER_ID;
       break;
 
     case 'b':
-      if (key_is (key + 1, "reaker_state"))
+      if (KEY_IS (key, len, "breaker_state"))
         return KEY_BREAKER_STATE;
       break;
 
@@ -259,18 +957,39 @@ lookup_key (const char *key)
   return KEY_UNKNOWN;
 }
 
-/* Appends @text as the body of a JSON string. The caller has checked that it is valid UTF-8, so
- * only the quote, the backslash and control characters need escaping. */
+static const char *
+key_name (guint id)
+{
+  switch (id)
+    {
+    case KEY_TIMESTAMP:
+      return "timestamp";
+
+    case KEY_METER_ID:
+      return "meter_id";
+
+    case KEY_BREAKER_STATE:
+      return "breaker_state";
+
+    default:
+      g_assert (id < SY_READING_N_VALUES);
+      return value_info[id].name;
+    }
+}
+
+/* Appends the @len bytes of @text as the body of a JSON string. The scanner has checked that
+ * they are valid UTF-8, so only the quote, the backslash and control characters need escaping. */
 static void
 append_json_escaped (GString    *out,
-                     const char *text)
+                     const char *text,
+                     gsize       len)
 {
   static const char hex[] = "0123456789abcdef";
-  const char *p;
+  gsize i;
 
-  for (p = text; *p != '\0'; p++)
+  for (i = 0; i < len; i++)
     {
-      unsigned char c = (unsigned char) *p;
+      unsigned char c = (unsigned char) text[i];
 
       if (c == '"' || c == '\\')
         {
@@ -311,38 +1030,42 @@ append_json_number (GString *out,
   g_string_append (out, buf);
 }
 
+/* The parse_* functions below read one value at sc->p. They return FALSE only when the body is
+ * not JSON; a value that is JSON but wrong for its field sets sc->error and is stepped over. */
+
 static gboolean
-parse_value (const ParseContext  *ctx,
-             const cJSON         *item,
-             guint                id,
-             SyReading           *reading,
-             GError             **error)
+parse_value (Scanner   *sc,
+             guint      id,
+             SyReading *reading,
+             guint      depth)
 {
   const ValueInfo *info = &value_info[id];
+  int c = peek (sc);
   double value;
 
-  if (ITEM_TYPE (item) == cJSON_NULL)
-    return TRUE;
+  if (c == 'n')
+    return scan_literal (sc, "null", 4);
 
-  if (ITEM_TYPE (item) != cJSON_Number)
+  if (!starts_number (c))
     {
-      set_error (ctx, info->name, error, "must be a number");
-      return FALSE;
+      set_error (sc, info->name, "must be a number");
+      return skip_value (sc, depth);
     }
 
-  value = item->valuedouble;
+  if (!scan_number (sc, &value))
+    return FALSE;
 
-  /* cJSON turns an overflowing literal such as 1e999 into infinity. */
+  /* An overflowing literal such as 1e999 reads as infinity. */
   if (!isfinite (value))
     {
-      set_error (ctx, info->name, error, "must be a finite number");
-      return FALSE;
+      set_error (sc, info->name, "must be a finite number");
+      return TRUE;
     }
 
   if (value < info->min || value > info->max)
     {
-      set_error (ctx, info->name, error, "out of range (%s)", info->range_text);
-      return FALSE;
+      set_error (sc, info->name, "out of range (%s)", info->range_text);
+      return TRUE;
     }
 
   reading->values[id] = value;
@@ -352,32 +1075,37 @@ parse_value (const ParseContext  *ctx,
 }
 
 static gboolean
-parse_timestamp (const ParseContext  *ctx,
-                 const cJSON         *item,
-                 SyReading           *reading,
-                 GError             **error)
+parse_timestamp (Scanner   *sc,
+                 SyReading *reading,
+                 guint      depth)
 {
+  char buf[STRING_BUF_SIZE];
+  String text;
+  int c = peek (sc);
   gint64 ts_ms;
 
-  if (ITEM_TYPE (item) == cJSON_NULL)
-    return TRUE;
+  if (c == 'n')
+    return scan_literal (sc, "null", 4);
 
-  if (ITEM_TYPE (item) != cJSON_String || item->valuestring == NULL)
+  if (c != '"')
     {
-      set_error (ctx, "timestamp", error, "must be an ISO-8601 string");
-      return FALSE;
+      set_error (sc, "timestamp", "must be an ISO-8601 string");
+      return skip_value (sc, depth);
     }
 
-  if (!sy_time_parse_iso8601 (item->valuestring, strlen (item->valuestring), &ts_ms))
+  if (!scan_string (sc, buf, sizeof buf, &text))
+    return FALSE;
+
+  if (text.text == NULL || !sy_time_parse_iso8601 (text.text, text.len, &ts_ms))
     {
-      set_error (ctx, "timestamp", error, "not a valid ISO-8601 timestamp with time zone");
-      return FALSE;
+      set_error (sc, "timestamp", "not a valid ISO-8601 timestamp with time zone");
+      return TRUE;
     }
 
-  if (ts_ms < MIN_TIMESTAMP_MS || ts_ms > ctx->max_ts_ms)
+  if (ts_ms < MIN_TIMESTAMP_MS || ts_ms > sc->max_ts_ms)
     {
-      set_error (ctx, "timestamp", error, "out of range (2000-01-01 … now + 1 h)");
-      return FALSE;
+      set_error (sc, "timestamp", "out of range (2000-01-01 … now + 1 h)");
+      return TRUE;
     }
 
   reading->ts_ms = ts_ms;
@@ -386,29 +1114,30 @@ parse_timestamp (const ParseContext  *ctx,
 }
 
 static gboolean
-parse_meter_id (const ParseContext  *ctx,
-                const cJSON         *item,
-                SyReading           *reading,
-                GError             **error)
+parse_meter_id (Scanner   *sc,
+                SyReading *reading,
+                guint      depth)
 {
+  int c = peek (sc);
   double value;
 
-  if (ITEM_TYPE (item) == cJSON_NULL)
-    return TRUE;
+  if (c == 'n')
+    return scan_literal (sc, "null", 4);
 
-  if (ITEM_TYPE (item) != cJSON_Number)
+  if (!starts_number (c))
     {
-      set_error (ctx, "meter_id", error, "must be a positive integer");
-      return FALSE;
+      set_error (sc, "meter_id", "must be a positive integer");
+      return skip_value (sc, depth);
     }
 
-  value = item->valuedouble;
+  if (!scan_number (sc, &value))
+    return FALSE;
 
   /* Written so that NaN fails the range test too. */
   if (!(value >= 1 && value <= MAX_METER_ID) || value != floor (value))
     {
-      set_error (ctx, "meter_id", error, "must be a positive integer");
-      return FALSE;
+      set_error (sc, "meter_id", "must be a positive integer");
+      return TRUE;
     }
 
   reading->meter_id = (gint64) value;
@@ -417,30 +1146,41 @@ parse_meter_id (const ParseContext  *ctx,
 }
 
 static gboolean
-parse_breaker_state (const ParseContext  *ctx,
-                     const cJSON         *item,
-                     SyReading           *reading,
-                     GError             **error)
+parse_breaker_state (Scanner   *sc,
+                     SyReading *reading,
+                     guint      depth)
 {
+  char buf[sizeof "tripped"];
   const char *state = NULL;
+  String text;
+  int c = peek (sc);
 
-  if (ITEM_TYPE (item) == cJSON_NULL)
-    return TRUE;
+  if (c == 'n')
+    return scan_literal (sc, "null", 4);
 
-  if (ITEM_TYPE (item) == cJSON_String && item->valuestring != NULL)
+  if (c != '"')
     {
-      if (strcmp (item->valuestring, "open") == 0)
+      set_error (sc, "breaker_state", "must be one of open, closed, tripped");
+      return skip_value (sc, depth);
+    }
+
+  if (!scan_string (sc, buf, sizeof buf, &text))
+    return FALSE;
+
+  if (text.text != NULL)
+    {
+      if (KEY_IS (text.text, text.len, "open"))
         state = "open";
-      else if (strcmp (item->valuestring, "closed") == 0)
+      else if (KEY_IS (text.text, text.len, "closed"))
         state = "closed";
-      else if (strcmp (item->valuestring, "tripped") == 0)
+      else if (KEY_IS (text.text, text.len, "tripped"))
         state = "tripped";
     }
 
   if (state == NULL)
     {
-      set_error (ctx, "breaker_state", error, "must be one of open, closed, tripped");
-      return FALSE;
+      set_error (sc, "breaker_state", "must be one of open, closed, tripped");
+      return TRUE;
     }
 
   reading->breaker_state = g_strdup (state);
@@ -448,68 +1188,66 @@ parse_breaker_state (const ParseContext  *ctx,
   return TRUE;
 }
 
+/* Extra field names are not nul-terminated where they were scanned. */
+static void
+set_extra_error (Scanner      *sc,
+                 const String *key,
+                 const char   *detail)
+{
+  g_autofree char *name = g_strndup (key->text, key->len);
+
+  set_error (sc, name, "%s", detail);
+}
+
 /* Unknown numeric fields are kept rather than dropped, so that a meter reporting something we
  * do not model yet (say, reactive power) loses nothing; the limits keep one reading from
  * growing without bound. Unknown non-numeric fields carry nothing we could chart and are
  * ignored. */
 static gboolean
-add_extra (const ParseContext  *ctx,
-           const cJSON         *item,
-           const char         **extra_names,
-           guint               *n_extras,
-           GString            **extras,
-           GError             **error)
+parse_extra (Scanner       *sc,
+             const String  *key,
+             GString      **extras,
+             ExtraNames    *names,
+             guint          depth)
 {
-  const char *key = item->string;
-  gsize key_len;
+  double value;
+  gsize name_start;
+  gsize name_len;
   guint i;
 
-  if (ITEM_TYPE (item) != cJSON_Number)
-    return TRUE;
+  if (!starts_number (peek (sc)))
+    return skip_value (sc, depth);
 
-  /* The name goes into the error path only once it is known to be short and valid UTF-8;
-   * before that the error is reported on the reading itself. */
-  key_len = strlen (key);
-  if (key_len == 0)
+  if (!scan_number (sc, &value))
+    return FALSE;
+
+  /* The name goes into the error path only once it is known to be short; before that the
+   * error is reported on the reading itself. The scanner has already refused names that are
+   * not valid UTF-8, but a \u0000 escape is valid JSON and would cut the name short for any C
+   * code reading it. */
+  if (key->len == 0)
     {
-      set_error (ctx, NULL, error, "field names must not be empty");
-      return FALSE;
+      set_error (sc, NULL, "field names must not be empty");
+      return TRUE;
     }
 
-  if (key_len > MAX_EXTRA_NAME_LEN)
+  if (key->len > MAX_EXTRA_NAME_LEN)
     {
-      set_error (ctx, NULL, error, "field name too long (max %d bytes)", MAX_EXTRA_NAME_LEN);
-      return FALSE;
+      set_error (sc, NULL, "field name too long (max %d bytes)", MAX_EXTRA_NAME_LEN);
+      return TRUE;
     }
 
-  if (!g_utf8_validate (key, (gssize) key_len, NULL))
+  if (memchr (key->text, '\0', key->len) != NULL)
     {
-      set_error (ctx, NULL, error, "field name is not valid UTF-8");
-      return FALSE;
+      set_error (sc, NULL, "field name must not contain U+0000");
+      return TRUE;
     }
 
-  if (!isfinite (item->valuedouble))
+  if (!isfinite (value))
     {
-      set_error (ctx, key, error, "must be a finite number");
-      return FALSE;
+      set_extra_error (sc, key, "must be a finite number");
+      return TRUE;
     }
-
-  for (i = 0; i < *n_extras; i++)
-    {
-      if (strcmp (extra_names[i], key) == 0)
-        {
-          set_error (ctx, key, error, "duplicate field");
-          return FALSE;
-        }
-    }
-
-  if (*n_extras == MAX_EXTRAS)
-    {
-      set_error (ctx, key, error, "too many extra fields (max %d)", MAX_EXTRAS);
-      return FALSE;
-    }
-
-  extra_names[(*n_extras)++] = key;
 
   if (*extras == NULL)
     {
@@ -522,96 +1260,153 @@ add_extra (const ParseContext  *ctx,
     }
 
   g_string_append_c (*extras, '"');
-  append_json_escaped (*extras, key);
+  name_start = (*extras)->len;
+  append_json_escaped (*extras, key->text, key->len);
+  name_len = (*extras)->len - name_start;
+
+  for (i = 0; i < names->n; i++)
+    {
+      if (names->len[i] == name_len &&
+          memcmp ((*extras)->str + names->start[i], (*extras)->str + name_start, name_len) == 0)
+        {
+          set_extra_error (sc, key, "duplicate field");
+          return TRUE;
+        }
+    }
+
+  if (names->n == MAX_EXTRAS)
+    {
+      g_autofree char *detail = g_strdup_printf ("too many extra fields (max %d)", MAX_EXTRAS);
+
+      set_extra_error (sc, key, detail);
+      return TRUE;
+    }
+
+  names->start[names->n] = (guint) name_start;
+  names->len[names->n] = (guint) name_len;
+  names->n++;
+
   g_string_append (*extras, "\":");
-  append_json_number (*extras, item->valuedouble);
+  append_json_number (*extras, value);
 
   return TRUE;
 }
 
-/* Fills @reading, which must be zeroed, from @object. On failure @reading may hold allocated
- * strings; the caller clears it. */
 static gboolean
-parse_reading (const ParseContext  *ctx,
-               const cJSON         *object,
-               SyReading           *reading,
-               GError             **error)
+parse_member (Scanner      *sc,
+              const String *key,
+              SyReading    *reading,
+              guint32      *seen,
+              GString     **extras,
+              ExtraNames   *extra_names,
+              guint         depth)
+{
+  guint id = key->text != NULL ? lookup_key (key->text, key->len) : KEY_UNKNOWN;
+
+  if (id < KEY_UNKNOWN)
+    {
+      /* JSON leaves duplicate names undefined and parsers disagree on which one wins, so a
+       * duplicate is rejected instead of silently picking one. */
+      if ((*seen & (1u << id)) != 0)
+        {
+          set_error (sc, key_name (id), "duplicate field");
+          return skip_value (sc, depth);
+        }
+      *seen |= 1u << id;
+    }
+
+  switch (id)
+    {
+    case KEY_TIMESTAMP:
+      return parse_timestamp (sc, reading, depth);
+
+    case KEY_METER_ID:
+      return parse_meter_id (sc, reading, depth);
+
+    case KEY_BREAKER_STATE:
+      return parse_breaker_state (sc, reading, depth);
+
+    case KEY_UNKNOWN:
+      return parse_extra (sc, key, extras, extra_names, depth);
+
+    default:
+      g_assert (id < SY_READING_N_VALUES);
+      return parse_value (sc, id, reading, depth);
+    }
+}
+
+/* Fills @reading, which must be zeroed, from the object at sc->p, which sits @depth containers
+ * deep counting itself. On failure @reading may hold allocated strings; the caller clears it. */
+static gboolean
+parse_reading (Scanner   *sc,
+               SyReading *reading,
+               guint      depth)
 {
   g_autoptr(GString) extras = NULL;
-  const char *extra_names[MAX_EXTRAS];
-  guint n_extras = 0;
+  ExtraNames extra_names;
   guint32 seen = 0;
-  const cJSON *item;
 
-  if (ITEM_TYPE (object) != cJSON_Object)
+  g_assert (peek (sc) == '{');
+
+  extra_names.n = 0;
+  reading->ts_ms = sc->options->now_ms;
+
+  sc->p++;
+  skip_whitespace (sc);
+
+  if (peek (sc) != '}')
     {
-      set_error (ctx, NULL, error, "must be an object");
-      return FALSE;
-    }
-
-  reading->ts_ms = ctx->options->now_ms;
-
-  for (item = object->child; item != NULL; item = item->next)
-    {
-      guint id;
-
-      if (item->string == NULL)
-        continue;
-
-      id = lookup_key (item->string);
-
-      if (id < KEY_UNKNOWN)
+      for (;;)
         {
-          /* JSON leaves duplicate names undefined and parsers disagree on which one wins, so a
-           * duplicate is rejected instead of silently picking one. */
-          if ((seen & (1u << id)) != 0)
+          char key_buf[STRING_BUF_SIZE];
+          String key;
+          int c;
+
+          if (peek (sc) != '"')
+            return syntax_error (sc, sc->p, NULL);
+          if (!scan_string (sc, key_buf, sizeof key_buf, &key))
+            return FALSE;
+          skip_whitespace (sc);
+          if (!expect (sc, ':'))
+            return FALSE;
+          skip_whitespace (sc);
+
+          if (sc->error != NULL)
             {
-              set_error (ctx, item->string, error, "duplicate field");
+              if (!skip_value (sc, depth))
+                return FALSE;
+            }
+          else if (!parse_member (sc, &key, reading, &seen, &extras, &extra_names, depth))
+            {
               return FALSE;
             }
-          seen |= 1u << id;
-        }
 
-      switch (id)
-        {
-        case KEY_TIMESTAMP:
-          if (!parse_timestamp (ctx, item, reading, error))
-            return FALSE;
-          break;
-
-        case KEY_METER_ID:
-          if (!parse_meter_id (ctx, item, reading, error))
-            return FALSE;
-          break;
-
-        case KEY_BREAKER_STATE:
-          if (!parse_breaker_state (ctx, item, reading, error))
-            return FALSE;
-          break;
-
-        case KEY_UNKNOWN:
-          if (!add_extra (ctx, item, extra_names, &n_extras, &extras, error))
-            return FALSE;
-          break;
-
-        default:
-          g_assert (id < SY_READING_N_VALUES);
-          if (!parse_value (ctx, item, id, reading, error))
-            return FALSE;
-          break;
+          skip_whitespace (sc);
+          c = peek (sc);
+          if (c == '}')
+            break;
+          if (c != ',')
+            return syntax_error (sc, sc->p, NULL);
+          sc->p++;
+          skip_whitespace (sc);
         }
     }
 
-  if (ctx->options->allow_meter_id && reading->meter_id == 0)
+  sc->p++;
+
+  if (sc->error != NULL)
+    return TRUE;
+
+  if (sc->options->allow_meter_id && reading->meter_id == 0)
     {
-      set_error (ctx, "meter_id", error, "required for a gateway device");
-      return FALSE;
+      set_error (sc, "meter_id", "required for a gateway device");
+      return TRUE;
     }
 
-  if (reading->present == 0 && n_extras == 0)
+  if (reading->present == 0 && extra_names.n == 0)
     {
-      set_error (ctx, NULL, error, "no measurements");
-      return FALSE;
+      set_error (sc, NULL, "no measurements");
+      return TRUE;
     }
 
   if (extras != NULL)
@@ -623,62 +1418,189 @@ parse_reading (const ParseContext  *ctx,
   return TRUE;
 }
 
-static gboolean
-parse_readings_array (ParseContext  *ctx,
-                      const cJSON   *array,
-                      GArray        *out,
-                      GError       **error)
+/* Appends a zeroed reading to @out. It is zeroed by hand because the caller's array need not
+ * have been created with clear_ set, and the clear func must never see garbage if we bail out
+ * half-way. */
+static SyReading *
+append_reading (GArray *out)
 {
-  const cJSON *item;
-  guint base = out->len;
+  SyReading *reading;
+
+  g_array_set_size (out, out->len + 1);
+  reading = &g_array_index (out, SyReading, out->len - 1);
+  memset (reading, 0, sizeof *reading);
+
+  return reading;
+}
+
+/* Reads the array at sc->p, @depth containers deep counting itself, appending its readings to
+ * @out as they come; the caller empties @out if anything fails. */
+static gboolean
+parse_readings_array (Scanner *sc,
+                      GArray  *out,
+                      guint    depth)
+{
+  guint max_readings = sc->options->max_readings;
   guint n = 0;
 
-  for (item = array->child; item != NULL; item = item->next)
+  g_assert (peek (sc) == '[');
+
+  sc->p++;
+  skip_whitespace (sc);
+
+  if (peek (sc) == ']')
     {
-      /* Counting stops at the limit so that a huge array is refused without walking it all. */
-      if (ctx->options->max_readings != 0 && n == ctx->options->max_readings)
+      sc->p++;
+      set_field_error (sc, "readings", "must not be empty");
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      int c;
+
+      if (max_readings != 0 && n == max_readings)
         {
-          g_set_error (error, SY_ERROR, SY_ERROR_TOO_LARGE,
-                       "too many readings: at most %u per request",
-                       ctx->options->max_readings);
+          /* The size is judged before any reading, whatever the readings before this one said,
+           * and the rest of the array is only checked. */
+          g_clear_error (&sc->error);
+          g_set_error (&sc->error, SY_ERROR, SY_ERROR_TOO_LARGE,
+                       "too many readings: at most %u per request", max_readings);
+        }
+
+      sc->index = n;
+
+      if (sc->error != NULL)
+        {
+          if (!skip_value (sc, depth))
+            return FALSE;
+        }
+      else if (peek (sc) != '{')
+        {
+          set_error (sc, NULL, "must be an object");
+          if (!skip_value (sc, depth))
+            return FALSE;
+        }
+      else if (!parse_reading (sc, append_reading (out), depth + 1))
+        {
           return FALSE;
         }
+
       n++;
+
+      skip_whitespace (sc);
+      c = peek (sc);
+      if (c == ']')
+        break;
+      if (c != ',')
+        return syntax_error (sc, sc->p, NULL);
+      sc->p++;
+      skip_whitespace (sc);
     }
 
-  if (n == 0)
-    {
-      sy_error_set_field (error, "readings", "must not be empty");
-      return FALSE;
-    }
-
-  /* One resize for the whole batch. The new elements are zeroed by hand because the caller's
-   * array need not have been created with clear_ set, and the clear func must never see
-   * garbage if we bail out half-way. */
-  g_array_set_size (out, base + n);
-  memset (&g_array_index (out, SyReading, base), 0, n * sizeof (SyReading));
-
-  ctx->index = 0;
-  for (item = array->child; item != NULL; item = item->next)
-    {
-      if (!parse_reading (ctx, item, &g_array_index (out, SyReading, base + ctx->index), error))
-        return FALSE;
-      ctx->index++;
-    }
+  sc->p++;
 
   return TRUE;
 }
 
-/* cJSON skips every byte up to and including the space as whitespace; use the same rule for
- * what may follow the value and for deciding that a body is empty. */
-static const char *
-skip_blank (const char *p,
-            const char *end)
+/* Reads a bulk body of the form {"readings": [...]}. Other members are checked and ignored, and
+ * so is any "readings" after the first, as cJSON_GetObjectItem() used to do. */
+static gboolean
+parse_readings_object (Scanner *sc,
+                       GArray  *out)
 {
-  while (p < end && (unsigned char) *p <= ' ')
-    p++;
+  gboolean found = FALSE;
 
-  return p;
+  g_assert (peek (sc) == '{');
+
+  sc->p++;
+  skip_whitespace (sc);
+
+  if (peek (sc) != '}')
+    {
+      for (;;)
+        {
+          char key_buf[sizeof "readings"];
+          String key;
+          int c;
+
+          if (peek (sc) != '"')
+            return syntax_error (sc, sc->p, NULL);
+          if (!scan_string (sc, key_buf, sizeof key_buf, &key))
+            return FALSE;
+          skip_whitespace (sc);
+          if (!expect (sc, ':'))
+            return FALSE;
+          skip_whitespace (sc);
+
+          if (!found && key.text != NULL && KEY_IS (key.text, key.len, "readings"))
+            {
+              found = TRUE;
+
+              if (peek (sc) == '[')
+                {
+                  sc->style = PATH_READINGS_ARRAY;
+                  if (!parse_readings_array (sc, out, 2))
+                    return FALSE;
+                }
+              else
+                {
+                  set_field_error (sc, "readings", "must be an array");
+                  if (!skip_value (sc, 1))
+                    return FALSE;
+                }
+            }
+          else if (!skip_value (sc, 1))
+            {
+              return FALSE;
+            }
+
+          skip_whitespace (sc);
+          c = peek (sc);
+          if (c == '}')
+            break;
+          if (c != ',')
+            return syntax_error (sc, sc->p, NULL);
+          sc->p++;
+          skip_whitespace (sc);
+        }
+    }
+
+  sc->p++;
+
+  if (!found)
+    set_field_error (sc, "readings",
+                     "required: send a JSON array or an object with a \"readings\" array");
+
+  return TRUE;
+}
+
+static gboolean
+parse_root (Scanner *sc,
+            GArray  *out)
+{
+  int c = peek (sc);
+
+  if (!sc->options->allow_array)
+    {
+      if (c == '{')
+        return parse_reading (sc, append_reading (out), 1);
+
+      set_field_error (sc, "body", "must be a JSON object");
+      return skip_value (sc, 0);
+    }
+
+  if (c == '[')
+    {
+      sc->style = PATH_BARE_ARRAY;
+      return parse_readings_array (sc, out, 1);
+    }
+
+  if (c == '{')
+    return parse_readings_object (sc, out);
+
+  set_field_error (sc, "body", "must be a JSON array or an object with a \"readings\" array");
+  return skip_value (sc, 0);
 }
 
 static gboolean
@@ -688,85 +1610,54 @@ parse_body (const char                  *body,
             GArray                      *out,
             GError                     **error)
 {
-  g_autoptr(cJSON) root = NULL;
-  const char *parse_end = NULL;
-  const char *trailing;
-  ParseContext ctx = { options, PATH_SINGLE, 0, 0 };
+  Scanner sc = { NULL, };
 
-  if (body == NULL || skip_blank (body, body + len) == body + len)
+  if (body == NULL)
     {
       sy_error_set_field (error, "body", "empty");
       return FALSE;
     }
 
-  /* The Opts variant hands back the error position through parse_end instead of the global
-   * that cJSON_GetErrorPtr() reads, which another thread may overwrite. It also tells us where
-   * the value ended: cJSON accepts trailing garbage unless asked for a nul terminator, which a
-   * length-delimited body does not have. */
-  root = cJSON_ParseWithLengthOpts (body, len, &parse_end, FALSE);
-  if (root == NULL)
+  sc.start = (const guchar *) body;
+  sc.p = sc.start;
+  sc.end = sc.start + len;
+  sc.options = options;
+  sc.style = PATH_SINGLE;
+  sc.max_ts_ms = options->now_ms > G_MAXINT64 - MAX_FUTURE_MS
+                 ? G_MAXINT64
+                 : options->now_ms + MAX_FUTURE_MS;
+
+  skip_whitespace (&sc);
+  if (sc.p == sc.end)
     {
-      sy_error_set_field (error, "body", "malformed JSON near byte %" G_GSIZE_FORMAT,
-                          parse_end != NULL ? (gsize) (parse_end - body) : 0);
+      sy_error_set_field (error, "body", "empty");
       return FALSE;
     }
 
-  /* Report the first byte of trailing garbage, which is what the client needs to look at. */
-  trailing = skip_blank (parse_end != NULL ? parse_end : body, body + len);
-  if (trailing != body + len)
+  if (parse_root (&sc, out))
     {
-      sy_error_set_field (error, "body", "malformed JSON near byte %" G_GSIZE_FORMAT,
-                          (gsize) (trailing - body));
+      skip_whitespace (&sc);
+      if (sc.p != sc.end)
+        syntax_error (&sc, sc.p, "data after the JSON value");
+    }
+
+  if (sc.syntax_at != NULL)
+    {
+      g_clear_error (&sc.error);
+      sy_error_set_field (error, "body", "malformed JSON near byte %" G_GSIZE_FORMAT "%s%s",
+                          (gsize) (sc.syntax_at - sc.start),
+                          sc.syntax_reason != NULL ? ": " : "",
+                          sc.syntax_reason != NULL ? sc.syntax_reason : "");
       return FALSE;
     }
 
-  ctx.max_ts_ms = options->now_ms > G_MAXINT64 - MAX_FUTURE_MS
-                  ? G_MAXINT64
-                  : options->now_ms + MAX_FUTURE_MS;
-
-  if (!options->allow_array)
+  if (sc.error != NULL)
     {
-      if (ITEM_TYPE (root) != cJSON_Object)
-        {
-          sy_error_set_field (error, "body", "must be a JSON object");
-          return FALSE;
-        }
-
-      g_array_set_size (out, out->len + 1);
-      memset (&g_array_index (out, SyReading, out->len - 1), 0, sizeof (SyReading));
-
-      return parse_reading (&ctx, root, &g_array_index (out, SyReading, out->len - 1), error);
+      g_propagate_error (error, sc.error);
+      return FALSE;
     }
 
-  if (ITEM_TYPE (root) == cJSON_Array)
-    {
-      ctx.style = PATH_BARE_ARRAY;
-      return parse_readings_array (&ctx, root, out, error);
-    }
-
-  if (ITEM_TYPE (root) == cJSON_Object)
-    {
-      const cJSON *readings = cJSON_GetObjectItemCaseSensitive (root, "readings");
-
-      if (readings == NULL)
-        {
-          sy_error_set_field (error, "readings",
-                              "required: send a JSON array or an object with a \"readings\" array");
-          return FALSE;
-        }
-
-      if (ITEM_TYPE (readings) != cJSON_Array)
-        {
-          sy_error_set_field (error, "readings", "must be an array");
-          return FALSE;
-        }
-
-      ctx.style = PATH_READINGS_ARRAY;
-      return parse_readings_array (&ctx, readings, out, error);
-    }
-
-  sy_error_set_field (error, "body", "must be a JSON array or an object with a \"readings\" array");
-  return FALSE;
+  return TRUE;
 }
 
 gboolean

@@ -774,6 +774,390 @@ test_timestamp_format_round_trip (void)
   g_assert_cmpint (reading_at (readings, 0)->ts_ms, ==, NOW_MS - 1234);
 }
 
+/* The scanner is strict RFC 8259 JSON; everything below exercises it beyond the fields. */
+
+static void
+assert_malformed_len (const char *body,
+                      gsize       len,
+                      const char *detail)
+{
+  g_autoptr(GArray) readings = _sy_reading_array_new (0);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *field = NULL;
+
+  if (_sy_reading_parse (body, len, &single_options, readings, &error))
+    g_error ("expected %s to be malformed", body);
+
+  g_assert_error (error, SY_ERROR, SY_ERROR_INVALID_FIELD);
+  field = sy_error_dup_field (error);
+  g_assert_cmpstr (field, ==, "body");
+  if (strstr (error->message, "malformed JSON near byte ") == NULL ||
+      (detail != NULL && strstr (error->message, detail) == NULL))
+    g_error ("error \"%s\" for %s does not mention \"%s\"", error->message, body, detail);
+  g_assert_cmpuint (readings->len, ==, 0);
+}
+
+static void
+assert_malformed (const char *body,
+                  const char *detail)
+{
+  assert_malformed_len (body, strlen (body), detail);
+}
+
+/* Parses {"total_power": 1, "x": @literal} and returns x as kept in the extras, which are
+ * written so that every double reads back exactly. */
+static double
+parse_extra_number (const char *literal)
+{
+  g_autofree char *body = g_strdup_printf ("{\"total_power\": 1, \"x\": %s}", literal);
+  g_autoptr(GArray) readings = parse_ok (body, &single_options);
+  const char *extras = reading_at (readings, 0)->extras_json;
+
+  g_assert_nonnull (extras);
+  g_assert_true (g_str_has_prefix (extras, "{\"x\":"));
+
+  return g_ascii_strtod (extras + strlen ("{\"x\":"), NULL);
+}
+
+static void
+assert_same_double (double      value,
+                    double      expected,
+                    const char *literal)
+{
+  if (memcmp (&value, &expected, sizeof value) != 0)
+    g_error ("%s parsed as %.17g, expected %.17g", literal, value, expected);
+}
+
+static void
+test_key_escapes (void)
+{
+  g_autofree char *long_key = NULL;
+  g_autofree char *long_body = NULL;
+  g_autoptr(GArray) readings = NULL;
+  g_autoptr(GArray) wrapped = NULL;
+  g_autoptr(GArray) long_readings = NULL;
+  g_autoptr(JsonObject) extras = NULL;
+  SyReading *reading;
+  GString *key;
+  guint i;
+
+  /* Escaped keys are decoded before they are matched. */
+  readings = parse_ok ("{\"total\\u005fpower\": 5, \"\\u0074imestamp\": \"2025-10-16T09:00:00Z\","
+                       " \"volt\\u0061ge_b\": 1, \"br\\u0065aker_state\": \"op\\u0065n\","
+                       " \"\\ud83d\\ude00\": 2, \"a\\/b\": 3}",
+                       &single_options);
+  reading = reading_at (readings, 0);
+  g_assert_cmpuint (reading->present, ==,
+                    (1u << SY_READING_TOTAL_POWER) | (1u << SY_READING_VOLTAGE_B));
+  g_assert_cmpfloat (reading->values[SY_READING_TOTAL_POWER], ==, 5);
+  g_assert_cmpint (reading->ts_ms, ==, NOW_MS - 3600000);
+  g_assert_cmpstr (reading->breaker_state, ==, "open");
+  extras = parse_extras (reading);
+  g_assert_cmpint (json_object_get_int_member (extras, "\xf0\x9f\x98\x80"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (extras, "a/b"), ==, 3);
+
+  wrapped = parse_ok ("{\"read\\u0069ngs\": [{\"total_power\": 1}]}", &bulk_options);
+  g_assert_cmpuint (wrapped->len, ==, 1);
+
+  /* Duplicates are found whatever the spelling. */
+  assert_field_error ("{\"total_power\": 1, \"total\\u005Fpower\": 2}", &single_options,
+                      "total_power", "duplicate field");
+  assert_field_error ("{\"total_power\": 1, \"re\\u0061ctive\": 1, \"reactive\": 2}",
+                      &single_options, "reactive", "duplicate field");
+  assert_field_error ("{\"total_power\": 1, \"q\\\"\": 1, \"q\\u0022\": 2}", &single_options,
+                      "q\"", "duplicate field");
+
+  /* The name-length rule applies to the decoded name: 64 escaped bytes are fine, 65 are not. */
+  key = g_string_new (NULL);
+  for (i = 0; i < 64; i++)
+    g_string_append (key, "\\u0078");
+  long_key = g_string_free (key, FALSE);
+  long_body = g_strdup_printf ("{\"%s\": 1}", long_key);
+  long_readings = parse_ok (long_body, &single_options);
+  g_assert_nonnull (strstr (reading_at (long_readings, 0)->extras_json, "xxxxxxxxxxxxxxxx"));
+  g_clear_pointer (&long_body, g_free);
+  long_body = g_strdup_printf ("{\"total_power\": 1, \"%sy\": 1}", long_key);
+  assert_field_error (long_body, &single_options, "body", "field name too long");
+
+  /* A long key whose value is not a number is ignored like any other. */
+  g_clear_pointer (&long_body, g_free);
+  long_body = g_strdup_printf ("{\"total_power\": 1, \"%s%s\": \"text\"}", long_key, long_key);
+  g_clear_pointer (&long_readings, g_array_unref);
+  long_readings = parse_ok (long_body, &single_options);
+  g_assert_null (reading_at (long_readings, 0)->extras_json);
+}
+
+static void
+test_nul_in_strings (void)
+{
+  g_autoptr(GArray) readings = NULL;
+
+  /* U+0000 is a character like any other: it does not end the string early. */
+  assert_field_error ("{\"total_power\": 1, \"breaker_state\": \"open\\u0000\"}", &single_options,
+                      "breaker_state", "must be one of");
+  assert_field_error ("{\"total_power\": 1, \"timestamp\": \"2025-10-16T10:00:00Z\\u0000\"}",
+                      &single_options, "timestamp", "not a valid ISO-8601");
+  assert_field_error ("{\"readings\\u0000\": [{\"total_power\": 1}]}", &bulk_options, "readings",
+                      "required");
+
+  /* A name with U+0000 cannot be a known field, and cannot be kept as an extra one. */
+  assert_field_error ("{\"total_power\\u0000\": 1}", &single_options, "body",
+                      "must not contain U+0000");
+  readings = parse_ok ("{\"total_power\": 1, \"note\\u0000\": \"a\\u0000b\"}", &single_options);
+  g_assert_null (reading_at (readings, 0)->extras_json);
+
+  /* A raw nul byte is a control character, which JSON strings may not hold. */
+  assert_malformed_len ("{\"total_power\": 1, \"note\": \"a\0b\"}", 33, "control character");
+}
+
+static void
+test_deep_nesting (void)
+{
+  g_autoptr(GString) deepest = g_string_new ("{\"total_power\": 1, \"x\": ");
+  g_autoptr(GString) too_deep = NULL;
+  g_autoptr(GArray) readings = NULL;
+  g_autoptr(GArray) bulk = NULL;
+  guint i;
+
+  /* Unknown values of any shape are stepped over, at any depth within the limit. */
+  readings = parse_ok ("{\"total_power\": 1, \"x\": {\"a\": [[{\"b\": [true, false, null,"
+                       " \"s\\u00e9\\n\", -1.5e-3, {}, [], {\"c\": {\"d\": []}}]}]], \"e\": 0},"
+                       " \"voltage_a\": 230}",
+                       &single_options);
+  g_assert_cmpuint (reading_at (readings, 0)->present, ==,
+                    (1u << SY_READING_TOTAL_POWER) | (1u << SY_READING_VOLTAGE_A));
+  g_assert_null (reading_at (readings, 0)->extras_json);
+
+  /* The root object is level 1, so 63 arrays under it reach the limit of 64... */
+  for (i = 0; i < 63; i++)
+    g_string_append_c (deepest, '[');
+  for (i = 0; i < 63; i++)
+    g_string_append_c (deepest, ']');
+  g_string_append_c (deepest, '}');
+  g_clear_pointer (&readings, g_array_unref);
+  readings = parse_ok (deepest->str, &single_options);
+  g_assert_cmpuint (readings->len, ==, 1);
+
+  /* ...and one more is refused. */
+  too_deep = g_string_new ("{\"total_power\": 1, \"x\": ");
+  for (i = 0; i < 64; i++)
+    g_string_append (too_deep, "{\"y\":");
+  g_string_append (too_deep, "1");
+  for (i = 0; i < 64; i++)
+    g_string_append_c (too_deep, '}');
+  g_string_append_c (too_deep, '}');
+  assert_malformed (too_deep->str, "nested too deeply");
+
+  /* In a bulk body the readings sit at level 3, and the limit counts from the root. */
+  g_string_truncate (deepest, 0);
+  g_string_append (deepest, "{\"readings\": [{\"total_power\": 1, \"x\": ");
+  for (i = 0; i < 61; i++)
+    g_string_append_c (deepest, '[');
+  for (i = 0; i < 61; i++)
+    g_string_append_c (deepest, ']');
+  g_string_append (deepest, "}]}");
+  bulk = parse_ok (deepest->str, &bulk_options);
+  g_assert_cmpuint (bulk->len, ==, 1);
+  g_string_truncate (too_deep, 0);
+  g_string_append (too_deep, "{\"readings\": [{\"total_power\": 1, \"x\": ");
+  for (i = 0; i < 62; i++)
+    g_string_append_c (too_deep, '[');
+  for (i = 0; i < 62; i++)
+    g_string_append_c (too_deep, ']');
+  g_string_append (too_deep, "}]}");
+  assert_field_error (too_deep->str, &bulk_options, "body", "nested too deeply");
+
+  /* Readings after a rejected one are still checked. */
+  assert_field_error ("[{\"total_power\": -5e99}, {\"x\": [[[[" "\"\\q\"" "]]]]}]", &bulk_options,
+                      "body", "malformed JSON near byte ");
+}
+
+static void
+test_number_forms (void)
+{
+  static const char *const literals[] = {
+    "0", "-0", "0.0", "-0.0", "0e999", "-0E-999", "1E5", "1e+5", "1E-5", "1e0", "10", "-10",
+    "123.456", "0.1", "0.2", "0.3", "0.30000000000000004", "0.1000000000000000055511151231257827",
+    "1.7976931348623157e308", "1.7976931348623158e308", "-1.7976931348623157E+308",
+    "5e-324", "4.9406564584124654e-324", "2e-324", "2.2250738585072014e-308",
+    "2.2250738585072011e-308", "1e-400", "-1e-400", "9007199254740992", "9007199254740993",
+    "9007199254740995", "18446744073709551615", "18446744073709551616", "1e22", "1e23",
+    "9999999999999999e22", "1234567890123456789", "12345678901234567890",
+    "1234567890123456789012345", "0.1234567890123456789012345", "1234567890123.456789012345",
+    "0.000000000000000000000000000000000000000000000000001", "1.00000000000000011102230246251565404236316680908203125",
+    "1.00000000000000011102230246251565404236316680908203124",
+    "1.00000000000000011102230246251565404236316680908203126",
+    "3.141592653589793238462643383279502884197", "2.718281828459045", "100000000000000000000000000000000000000000000000000000000000000000000000000000000",
+  };
+  g_autoptr(GArray) zero = NULL;
+  GRand *rand = g_rand_new_with_seed (20251016);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (literals); i++)
+    assert_same_double (parse_extra_number (literals[i]), g_ascii_strtod (literals[i], NULL),
+                        literals[i]);
+
+  /* Measured values go through the same conversion; -0 keeps its sign. */
+  zero = parse_ok ("{\"total_power\": -0, \"voltage_a\": 0.98E2}", &single_options);
+  g_assert_true (signbit (reading_at (zero, 0)->values[SY_READING_TOTAL_POWER]));
+  assert_same_double (reading_at (zero, 0)->values[SY_READING_VOLTAGE_A], 98.0, "0.98E2");
+
+  /* The fast path must agree with strtod() bit for bit, wherever its limits fall. */
+  for (i = 0; i < 2000; i++)
+    {
+      guint64 mantissa = ((guint64) g_rand_int (rand) << 32 | g_rand_int (rand)) >>
+                         g_rand_int_range (rand, 0, 64);
+      int exponent = g_rand_int_range (rand, -30, 31);
+      g_autofree char *literal = NULL;
+
+      if (g_rand_boolean (rand))
+        {
+          /* A decimal point somewhere inside the digits, as meters write them. */
+          g_autofree char *digits = g_strdup_printf ("%" G_GUINT64_FORMAT, mantissa);
+          gsize point = (gsize) g_rand_int_range (rand, 1, (gint32) strlen (digits) + 1);
+
+          literal = g_strdup_printf ("%s%.*s.%s0e%d", g_rand_boolean (rand) ? "-" : "",
+                                     (int) point, digits, digits + point, exponent);
+        }
+      else
+        {
+          literal = g_strdup_printf ("%" G_GUINT64_FORMAT "e%d", mantissa, exponent);
+        }
+
+      assert_same_double (parse_extra_number (literal), g_ascii_strtod (literal, NULL), literal);
+    }
+
+  g_rand_free (rand);
+}
+
+static void
+test_number_syntax (void)
+{
+  static const char *const invalid[] = {
+    "01", "-01", "00", "00.5", "1.", "-", "-.5", ".5", "+1", "1e", "1e+", "1E-", "1.e5", "0x10",
+    "1_000", "NaN", "-Infinity", "Infinity", "1.5.5", "--1", "1e5e5", "- 1",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autofree char *known = g_strdup_printf ("{\"total_power\": %s}", invalid[i]);
+      g_autofree char *unknown = g_strdup_printf ("{\"total_power\": 1, \"x\": [%s]}", invalid[i]);
+
+      assert_malformed (known, NULL);
+      assert_malformed (unknown, NULL);
+    }
+
+  assert_malformed ("{\"total_power\": 012}", "leading zero");
+}
+
+static void
+test_strict_json (void)
+{
+  static const char *const invalid[] = {
+    /* Trailing garbage. */
+    "{\"total_power\": 1}}",
+    "{\"total_power\": 1},",
+    "{\"total_power\": 1} {}",
+    /* Only space, tab, CR and LF are whitespace. */
+    "\f{\"total_power\": 1}",
+    "{\"total_power\":\v1}",
+    "{\"total_power\": 1}\x01",
+    /* A byte order mark is not JSON. */
+    "\xef\xbb\xbf{\"total_power\": 1}",
+    /* Literals are lowercase and complete. */
+    "{\"total_power\": 1, \"x\": True}",
+    "{\"total_power\": 1, \"x\": nul}",
+    "{\"total_power\": 1, \"x\": truex}",
+    "{\"total_power\": NULL}",
+    /* Strings: escapes, control characters, UTF-8. */
+    "{\"total_power\": 1, \"x\": \"\\x41\"}",
+    "{\"total_power\": 1, \"x\": \"\\u12\"}",
+    "{\"total_power\": 1, \"x\": \"\\uZZZZ\"}",
+    "{\"total_power\": 1, \"x\": \"\\ud800\"}",
+    "{\"total_power\": 1, \"x\": \"\\udc00\\ud800\"}",
+    "{\"total_power\": 1, \"x\": \"\\ud800\\u0041\"}",
+    "{\"total_power\": 1, \"x\": \"tab\there\"}",
+    "{\"total_power\": 1, \"x\": \"line\nbreak\"}",
+    "{\"total_power\": 1, \"x\": \"unterminated}",
+    "{\"total_power\": 1, \"x\": \"\\\"}",
+    /* Structure. */
+    "{\"total_power\" 1}",
+    "{\"total_power\": 1 \"x\": 2}",
+    "{,\"total_power\": 1}",
+    "{\"total_power\": 1, \"x\": [1,]}",
+    "{\"total_power\": 1, \"x\": [1 2]}",
+    "{\"total_power\": 1, \"x\": {\"a\"}}",
+    "{\"total_power\": 1, \"x\": {1: 2}}",
+    "{\"total_power\": 1, \"x\": ]}",
+  };
+  static const char *const invalid_utf8[] = {
+    "caf\xc3", "\xc3\x28", "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+    "\xf8\x88\x80\x80\x80", "\x80", "\xff", "\xe2\x82",
+  };
+  g_autoptr(GArray) readings = NULL;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (invalid); i++)
+    assert_malformed (invalid[i], NULL);
+
+  assert_malformed ("{\"total_power\": 1}}", "near byte 18");
+  assert_malformed ("\xef\xbb\xbf{\"total_power\": 1}", "near byte 0");
+  assert_malformed_len ("{\"total_power\": 1}\0", 19, "near byte 18");
+  assert_malformed ("{\"total_power\": 1, \"x\": \"\\ud800\"}", "surrogate");
+
+  for (i = 0; i < G_N_ELEMENTS (invalid_utf8); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("{\"total_power\": 1, \"x\": \"%s\"}",
+                                                invalid_utf8[i]);
+      g_autofree char *key = g_strdup_printf ("{\"total_power\": 1, \"%s\": \"x\"}",
+                                              invalid_utf8[i]);
+
+      assert_malformed (value, "not valid UTF-8");
+      assert_malformed (key, "not valid UTF-8");
+    }
+
+  /* What JSON does allow: every escape, DEL, noncharacters, the largest code point, and
+   * surrounding whitespace of the four kinds. */
+  readings = parse_ok (" \t\r\n{\"total_power\": 1, \"x\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9"
+                       "\\uD83D\\uDE00\x7f\xef\xbf\xbf\xf4\x8f\xbf\xbf\xe2\x82\xac\"}\n\t\r ",
+                       &single_options);
+  g_assert_cmpuint (readings->len, ==, 1);
+}
+
+/* Malformed JSON wins over everything else, wherever it is; a too-large batch wins over the
+ * content of its readings. */
+static void
+test_error_precedence (void)
+{
+  SyReadingParseOptions two = bulk_options;
+  g_autoptr(GArray) readings = _sy_reading_array_new (0);
+  g_autoptr(GError) error = NULL;
+  const char *too_large = "[{\"voltage_a\": -1}, {}, {\"total_power\": \"x\"}]";
+
+  assert_field_error ("{\"total_power\": \"x\", \"voltage_a\": 01}", &single_options, "body",
+                      "malformed JSON");
+  assert_field_error ("[{\"total_power\": 1}, {\"frequency\": -1}, 1.]", &bulk_options, "body",
+                      "malformed JSON");
+  assert_field_error ("{\"readings\": {}, \"x\": [}", &bulk_options, "body", "malformed JSON");
+  assert_field_error ("[1, 2] x", &single_options, "body", "malformed JSON");
+
+  two.max_readings = 2;
+  g_assert_false (_sy_reading_parse (too_large, strlen (too_large), &two, readings, &error));
+  g_assert_error (error, SY_ERROR, SY_ERROR_TOO_LARGE);
+  g_assert_cmpuint (readings->len, ==, 0);
+  g_clear_error (&error);
+
+  assert_field_error ("[{\"voltage_a\": -1}, {}, {\"total_power\": 1}, 01]", &two, "body",
+                      "malformed JSON");
+
+  /* The first content error in body order is the one reported. */
+  assert_field_error ("[{\"total_power\": 1, \"voltage_a\": -1, \"frequency\": -1}, {}]",
+                      &bulk_options, "[0].voltage_a", "out of range");
+  assert_field_error ("{\"readings\": [{}], \"readings\": 5}", &bulk_options, "readings[0]",
+                      "no measurements");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -814,6 +1198,13 @@ main (int   argc,
   g_test_add_func ("/switchyard/backend/reading/error-discards-partial",
                    test_error_discards_partial);
   g_test_add_func ("/switchyard/backend/reading/plain-array", test_plain_array);
+  g_test_add_func ("/switchyard/backend/reading/scanner/key-escapes", test_key_escapes);
+  g_test_add_func ("/switchyard/backend/reading/scanner/nul-in-strings", test_nul_in_strings);
+  g_test_add_func ("/switchyard/backend/reading/scanner/deep-nesting", test_deep_nesting);
+  g_test_add_func ("/switchyard/backend/reading/scanner/number-forms", test_number_forms);
+  g_test_add_func ("/switchyard/backend/reading/scanner/number-syntax", test_number_syntax);
+  g_test_add_func ("/switchyard/backend/reading/scanner/strict-json", test_strict_json);
+  g_test_add_func ("/switchyard/backend/reading/scanner/error-precedence", test_error_precedence);
 
   return g_test_run ();
 }
