@@ -228,9 +228,14 @@ _sy_message_set_problem (SoupServerMessage *msg,
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "application/problem+json", SOUP_MEMORY_COPY, data, len);
 
+  /* RFC 6749 5.2: a client that authenticated (or should have) with HTTP Basic at the token
+   * and revocation endpoints is challenged with Basic; everything else takes bearer tokens. */
   if (status == 401)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                  "WWW-Authenticate", "Bearer realm=\"switchyard\"");
+                                  "WWW-Authenticate",
+                                  g_str_has_prefix (g_uri_get_path (soup_server_message_get_uri (msg)), "/api/oauth/")
+                                  ? "Basic realm=\"switchyard\""
+                                  : "Bearer realm=\"switchyard\"");
 
   if (status >= 500)
     g_warning ("%s %s: %s", soup_server_message_get_method (msg),
@@ -359,7 +364,7 @@ server_callback (SoupServer        *server,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = g_strdup (raw_path);
   const char *method = soup_server_message_get_method (msg);
-  gboolean path_matched = FALSE;
+  g_autoptr(GString) allow = g_string_new (NULL);
   gsize len = strlen (path);
 
   /* A trailing slash is optional everywhere. */
@@ -378,9 +383,13 @@ server_callback (SoupServer        *server,
       if (!match_pattern (route->pattern, path, &id, &arg))
         continue;
 
-      path_matched = TRUE;
       if (!g_str_equal (route->method, method))
-        continue;
+        {
+          if (allow->len > 0)
+            g_string_append (allow, ", ");
+          g_string_append (allow, route->method);
+          continue;
+        }
 
       if (route->direct != NULL)
         route->direct (&self->api, msg, path);
@@ -389,8 +398,12 @@ server_callback (SoupServer        *server,
       return;
     }
 
-  if (path_matched)
-    g_set_error (&error, SY_ERROR, SY_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed on %s", method, raw_path);
+  if (allow->len > 0)
+    {
+      /* RFC 9110 15.5.6: a 405 names the methods the resource does support. */
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow->str);
+      g_set_error (&error, SY_ERROR, SY_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed on %s", method, raw_path);
+    }
   else
     g_set_error (&error, SY_ERROR, SY_ERROR_NOT_FOUND, "No such resource: %s", raw_path);
 

@@ -209,6 +209,8 @@ test_token_wrong_secret (AuthFixture   *fx,
   auth = basic_auth (client_id, secret);
   res = post_form (fx->daemon, "/api/oauth/token", auth, "grant_type=client_credentials");
   assert_oauth_error (res, 401, "invalid_client");
+  /* RFC 6749 5.2: the challenge names the scheme the client used. */
+  g_assert_true (g_str_has_prefix (header (res, "WWW-Authenticate"), "Basic "));
   g_clear_pointer (&res, sy_test_response_free);
 
   /* An unknown client and no credentials at all. */
@@ -658,10 +660,12 @@ test_not_found_and_method (AuthFixture   *fx,
 
   res = sy_test_json (fx->daemon, "PUT", "/api/auth/clients", fx->admin_token, "{}");
   sy_test_assert_problem (res, 405);
+  g_assert_cmpstr (header (res, "Allow"), ==, "GET, POST");
   g_clear_pointer (&res, sy_test_response_free);
 
   res = sy_test_json (fx->daemon, "GET", "/api/oauth/token", NULL, NULL);
   sy_test_assert_problem (res, 405);
+  g_assert_cmpstr (header (res, "Allow"), ==, "POST");
 }
 
 static void
