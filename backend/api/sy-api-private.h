@@ -80,6 +80,7 @@ const SyRoute *_sy_api_meters_routes   (guint *n_routes);
 const SyRoute *_sy_api_groups_routes   (guint *n_routes);
 const SyRoute *_sy_api_devices_routes  (guint *n_routes);
 const SyRoute *_sy_api_ingest_routes   (guint *n_routes);
+const SyRoute *_sy_api_readings_routes (guint *n_routes);
 
 /* Every route the server answers, for the OpenAPI completeness test. */
 GPtrArray     *_sy_api_dup_all_routes  (void);

@@ -46,6 +46,7 @@ static const RoutesFunc route_tables[] = {
   _sy_api_groups_routes,
   _sy_api_devices_routes,
   _sy_api_ingest_routes,
+  _sy_api_readings_routes,
 };
 
 GPtrArray *
