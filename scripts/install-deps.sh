@@ -6,7 +6,7 @@ packages=(
   meson ninja-build pkg-config gcc gettext
   libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libmosquitto-dev
   libgtk-4-dev libadwaita-1-dev libepoxy-dev
-  desktop-file-utils appstream sqlite3 curl openssl
+  desktop-file-utils appstream gtk-update-icon-cache sqlite3 curl openssl
   xvfb xauth dbus dbus-x11 libgl1-mesa-dri
 )
 
