@@ -36,6 +36,20 @@ get_health (SyRequest   *req,
   json_builder_add_int_value (builder, (sy_time_now_ms () - req->api->started_ms) / 1000);
   json_builder_set_member_name (builder, "database");
   json_builder_add_string_value (builder, db_ok ? "ok" : "error");
+  if (req->api->hub != NULL)
+    {
+      guint clients = 0;
+      guint64 dropped = 0;
+
+      _sy_ws_hub_get_stats (req->api->hub, &clients, &dropped);
+      json_builder_set_member_name (builder, "stream");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "clients");
+      json_builder_add_int_value (builder, clients);
+      json_builder_set_member_name (builder, "dropped");
+      json_builder_add_int_value (builder, (gint64) dropped);
+      json_builder_end_object (builder);
+    }
   json_builder_end_object (builder);
 
   _sy_response_set_builder (res, db_ok ? 200 : 503, builder);

@@ -10,6 +10,7 @@
 #include "sy-event-bus-private.h"
 #include "sy-store-private.h"
 #include "sy-types.h"
+#include "sy-ws-hub-private.h"
 
 G_BEGIN_DECLS
 
@@ -25,6 +26,7 @@ typedef struct
   guint         max_bulk_readings;
   gint64        started_ms;
   guint         in_flight;        /* paused requests; backend thread only */
+  SyWsHub      *hub;              /* /api/stream; created by SyApiServer, backend thread only */
 } SyApiContext;
 
 /* A request as a worker thread sees it: copies only, no libsoup objects. */

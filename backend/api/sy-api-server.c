@@ -37,6 +37,26 @@ G_DEFINE_FINAL_TYPE (SyApiServer, sy_api_server, G_TYPE_OBJECT)
 
 typedef const SyRoute *(*RoutesFunc) (guint *n_routes);
 
+/* GET /api/stream: the WebSocket upgrade, done by the hub (backend/stream/). */
+static void
+stream_upgrade (SyApiContext      *api,
+                SoupServerMessage *msg,
+                const char        *path)
+{
+  _sy_ws_hub_upgrade (api->hub, msg);
+}
+
+static const SyRoute stream_routes[] = {
+  { "GET", "/api/stream", "stream:read", NULL, stream_upgrade },
+};
+
+static const SyRoute *
+stream_route_table (guint *n_routes)
+{
+  *n_routes = G_N_ELEMENTS (stream_routes);
+  return stream_routes;
+}
+
 static const RoutesFunc route_tables[] = {
   _sy_api_health_routes,
   _sy_api_oauth_routes,
@@ -47,6 +67,7 @@ static const RoutesFunc route_tables[] = {
   _sy_api_devices_routes,
   _sy_api_ingest_routes,
   _sy_api_readings_routes,
+  stream_route_table,
 };
 
 GPtrArray *
@@ -513,6 +534,10 @@ sy_api_server_dispose (GObject *object)
 
   if (self->server != NULL)
     soup_server_disconnect (self->server);
+  /* After the listeners: stream clients get a 1001 close and a moment to answer it. */
+  if (self->api.hub != NULL)
+    _sy_ws_hub_shutdown (self->api.hub);
+  g_clear_object (&self->api.hub);
   g_clear_object (&self->server);
 
   G_OBJECT_CLASS (sy_api_server_parent_class)->dispose (object);
@@ -565,6 +590,8 @@ _sy_api_server_new (const SyApiContext *api)
   if (self->api.max_bulk_readings == 0)
     self->api.max_bulk_readings = 10000;
 
+  self->api.hub = _sy_ws_hub_new (self->api.bus, self->api.auth, _sy_message_set_problem,
+                                 &self->api.in_flight);
   self->routes = _sy_api_dup_all_routes ();
   self->server = soup_server_new ("server-header", "switchyard/" PACKAGE_VERSION " ", NULL);
   soup_server_add_early_handler (self->server, "/api", early_callback, self, NULL);

@@ -79,6 +79,10 @@ JsonArray     *sy_client_list_all_finish         (SyClient             *self,
  * slow and lost N messages) is emitted like any other event.
  * Properties: "state" (SyClientState), "last-event-ms" (gint64, wall-clock ms of the last
  * message received, 0 if none), "reconnects" (guint). */
+/* "stream-error": a connection attempt failed or was refused; the client keeps retrying (at the
+ * longest backoff after a 401 or 403), so the UI can only say why:
+ *   void (*stream_error) (SyClient *client, const GError *error);
+ * The error is SY_CLIENT_ERROR (UNAUTHORIZED, FORBIDDEN, NETWORK...). */
 void           sy_client_start_stream            (SyClient             *self,
                                                   const char * const   *topics);
 void           sy_client_stop_stream             (SyClient             *self);
