@@ -112,6 +112,76 @@ content_type_ok (SoupMessageHeaders  *headers,
   return FALSE;
 }
 
+/**
+ * _sy_api_authenticate_device:
+ * @out_body: (out): the flattened request body
+ *
+ * The device authentication of ingestion, shared by every route a device posts to: X-Device-Key
+ * → device (SyAuth's cache), the body size limit, X-Signature (hex HMAC-SHA256 of the body;
+ * verified whenever present, required when the device says so) and the Content-Type. Backend
+ * thread.
+ *
+ * Returns: (transfer full): the device, or %NULL with @error set.
+ */
+SyDeviceInfo *
+_sy_api_authenticate_device (SyApiContext       *api,
+                             SoupServerMessage  *msg,
+                             GBytes            **out_body,
+                             GError            **error)
+{
+  g_autoptr(SyDeviceInfo) device = NULL;
+  g_autoptr(GBytes) body = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *signature;
+  const char *data;
+  gsize len;
+
+  device = _sy_auth_lookup_device (api->auth, soup_message_headers_get_one (headers, "X-Device-Key"), error);
+  if (device == NULL)
+    return NULL;
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  data = g_bytes_get_data (body, &len);
+
+  if (len > api->max_body_bytes)
+    {
+      g_set_error (error, SY_ERROR, SY_ERROR_TOO_LARGE,
+                   "The body is %" G_GSIZE_FORMAT " bytes; the limit is %" G_GSIZE_FORMAT " bytes",
+                   len, api->max_body_bytes);
+      return NULL;
+    }
+
+  /* Verified whenever present, required when the meter says so. */
+  signature = soup_message_headers_get_one (headers, "X-Signature");
+  if (signature != NULL || device->require_signature)
+    {
+      if (signature == NULL)
+        {
+          g_set_error_literal (error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
+                               "This device requires an X-Signature header (hex HMAC-SHA256 of the body)");
+          return NULL;
+        }
+      if (device->hmac_secret == NULL)
+        {
+          g_set_error_literal (error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
+                               "X-Signature given, but this device has no HMAC secret configured");
+          return NULL;
+        }
+      if (!_sy_hmac_verify (device->hmac_secret, data, len, signature))
+        {
+          g_set_error_literal (error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
+                               "X-Signature does not match the body");
+          return NULL;
+        }
+    }
+
+  if (!content_type_ok (headers, error))
+    return NULL;
+
+  *out_body = g_steal_pointer (&body);
+  return g_steal_pointer (&device);
+}
+
 /* Gives every reading its meter: a meter key owns exactly one meter; a gateway names the meter
  * in each reading and must serve it. */
 static gboolean
@@ -161,54 +231,15 @@ post_readings (SyApiContext      *api,
   g_autoptr(SyDeviceInfo) device = NULL;
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GArray) readings = NULL;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   SyReadingParseOptions options = { 0 };
-  const char *signature;
   const char *data;
   IngestRequest *ir;
   gsize len;
 
-  device = _sy_auth_lookup_device (api->auth, soup_message_headers_get_one (headers, "X-Device-Key"), &error);
+  device = _sy_api_authenticate_device (api, msg, &body, &error);
   if (device == NULL)
     goto fail;
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
   data = g_bytes_get_data (body, &len);
-
-  if (len > api->max_body_bytes)
-    {
-      g_set_error (&error, SY_ERROR, SY_ERROR_TOO_LARGE,
-                   "The body is %" G_GSIZE_FORMAT " bytes; the limit is %" G_GSIZE_FORMAT " bytes",
-                   len, api->max_body_bytes);
-      goto fail;
-    }
-
-  /* Verified whenever present, required when the meter says so. */
-  signature = soup_message_headers_get_one (headers, "X-Signature");
-  if (signature != NULL || device->require_signature)
-    {
-      if (signature == NULL)
-        {
-          g_set_error_literal (&error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
-                               "This device requires an X-Signature header (hex HMAC-SHA256 of the body)");
-          goto fail;
-        }
-      if (device->hmac_secret == NULL)
-        {
-          g_set_error_literal (&error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
-                               "X-Signature given, but this device has no HMAC secret configured");
-          goto fail;
-        }
-      if (!_sy_hmac_verify (device->hmac_secret, data, len, signature))
-        {
-          g_set_error_literal (&error, SY_ERROR, SY_ERROR_UNAUTHORIZED,
-                               "X-Signature does not match the body");
-          goto fail;
-        }
-    }
-
-  if (!content_type_ok (headers, &error))
-    goto fail;
 
   options.allow_array = bulk;
   options.allow_meter_id = device->device_id != 0;

@@ -83,6 +83,14 @@ const SyRoute *_sy_api_groups_routes   (guint *n_routes);
 const SyRoute *_sy_api_devices_routes  (guint *n_routes);
 const SyRoute *_sy_api_ingest_routes   (guint *n_routes);
 const SyRoute *_sy_api_readings_routes (guint *n_routes);
+const SyRoute *_sy_api_pq_routes       (guint *n_routes);
+
+/* Backend thread: the device authentication of ingestion (X-Device-Key, body size,
+ * X-Signature, Content-Type) for every route a device posts to (sy-api-ingest.c). */
+SyDeviceInfo  *_sy_api_authenticate_device (SyApiContext       *api,
+                                            SoupServerMessage  *msg,
+                                            GBytes            **out_body,
+                                            GError            **error);
 
 /* Every route the server answers, for the OpenAPI completeness test. */
 GPtrArray     *_sy_api_dup_all_routes  (void);

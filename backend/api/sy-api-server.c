@@ -11,6 +11,7 @@
 
 #include "sy-api-server-private.h"
 #include "sy-error.h"
+#include "sy-pq-detector-private.h"
 
 #define LISTEN_BACKLOG 1024
 
@@ -29,6 +30,8 @@ struct _SyApiServer
    * reached end-of-stream. */
   GHashTable   *sockets;       /* GSocket (owned) -> guint in-flight request count */
   GSource      *reaper;
+
+  SyPqDetector *pq;            /* power-quality detection on data.ingested */
 };
 
 #define REAPER_INTERVAL_S 2
@@ -67,6 +70,7 @@ static const RoutesFunc route_tables[] = {
   _sy_api_devices_routes,
   _sy_api_ingest_routes,
   _sy_api_readings_routes,
+  _sy_api_pq_routes,
   stream_route_table,
 };
 
@@ -538,6 +542,7 @@ sy_api_server_dispose (GObject *object)
   if (self->api.hub != NULL)
     _sy_ws_hub_shutdown (self->api.hub);
   g_clear_object (&self->api.hub);
+  g_clear_object (&self->pq);
   g_clear_object (&self->server);
 
   G_OBJECT_CLASS (sy_api_server_parent_class)->dispose (object);
@@ -592,6 +597,8 @@ _sy_api_server_new (const SyApiContext *api)
 
   self->api.hub = _sy_ws_hub_new (self->api.bus, self->api.auth, _sy_message_set_problem,
                                  &self->api.in_flight);
+  if (self->api.store != NULL && self->api.bus != NULL)
+    self->pq = _sy_pq_detector_new (self->api.store, self->api.bus, self->api.context);
   self->routes = _sy_api_dup_all_routes ();
   self->server = soup_server_new ("server-header", "switchyard/" PACKAGE_VERSION " ", NULL);
   soup_server_add_early_handler (self->server, "/api", early_callback, self, NULL);
