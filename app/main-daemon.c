@@ -72,6 +72,14 @@ main (int   argc,
   gint64 max_body = 0;
   int max_bulk = 0;
   int token_ttl = 0;
+  g_autofree char *webhook_schedule = NULL;
+  g_autofree char *webhook_allow = NULL;
+  g_autofree char *plugins_dir = NULL;
+  g_autofree char *smtp_relay = NULL;
+  g_autofree char *smtp_from = NULL;
+  int breaker_threshold = 0;
+  int breaker_cooldown_ms = 0;
+  int approval_ttl = 0;
   SyBackendConfig config = { 0 };
   GOptionEntry entries[] = {
     { "db", 0, 0, G_OPTION_ARG_FILENAME, &db_path, "SQLite database (default: $XDG_DATA_HOME/switchyard/switchyard.db)", "PATH" },
@@ -82,6 +90,14 @@ main (int   argc,
     { "max-body-bytes", 0, 0, G_OPTION_ARG_INT64, &max_body, "Largest request body (default 8 MiB)", "BYTES" },
     { "max-bulk-readings", 0, 0, G_OPTION_ARG_INT, &max_bulk, "Most readings in one bulk request (default 10000)", "N" },
     { "token-ttl", 0, 0, G_OPTION_ARG_INT, &token_ttl, "Lifetime of access tokens in seconds (default 3600)", "SECONDS" },
+    { "webhook-retry-schedule", 0, 0, G_OPTION_ARG_STRING, &webhook_schedule, "Seconds before each webhook attempt (default 0,5,300,1800,7200,18000,36000,86400)", "S,S,..." },
+    { "webhook-allow", 0, 0, G_OPTION_ARG_STRING, &webhook_allow, "Hosts, IPs or CIDRs webhooks may reach although loopback/private (comma-separated)", "HOSTS" },
+    { "breaker-threshold", 0, 0, G_OPTION_ARG_INT, &breaker_threshold, "Consecutive webhook failures that open a destination's circuit breaker (default 5)", "N" },
+    { "breaker-cooldown-ms", 0, 0, G_OPTION_ARG_INT, &breaker_cooldown_ms, "Time before an open breaker lets a probe through (default 60000)", "MS" },
+    { "plugins-dir", 0, 0, G_OPTION_ARG_FILENAME, &plugins_dir, "Directory of the executables plugin_action may run (default: none)", "DIR" },
+    { "smtp-relay", 0, 0, G_OPTION_ARG_STRING, &smtp_relay, "SMTP relay for notify_email (plain SMTP, no auth; default: none)", "HOST:PORT" },
+    { "smtp-from", 0, 0, G_OPTION_ARG_STRING, &smtp_from, "Sender of notify_email messages (default switchyard@localhost)", "ADDRESS" },
+    { "approval-ttl", 0, 0, G_OPTION_ARG_INT, &approval_ttl, "Lifetime of relay command approvals in seconds (default 900)", "SECONDS" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -118,7 +134,8 @@ main (int   argc,
       return EXIT_SUCCESS;
     }
 
-  if (max_body < 0 || max_bulk < 0 || token_ttl < 0)
+  if (max_body < 0 || max_bulk < 0 || token_ttl < 0 || breaker_threshold < 0 || breaker_cooldown_ms < 0 ||
+      approval_ttl < 0)
     {
       g_printerr ("switchyardd: limits must not be negative\n");
       return EXIT_FAILURE;
@@ -135,6 +152,14 @@ main (int   argc,
   config.max_body_bytes = (gsize) max_body;
   config.max_bulk_readings = (guint) max_bulk;
   config.token_ttl_s = (guint) token_ttl;
+  config.webhook_retry_schedule = webhook_schedule;
+  config.webhook_allow_list = webhook_allow;
+  config.breaker_threshold = (guint) breaker_threshold;
+  config.breaker_cooldown_ms = (guint) breaker_cooldown_ms;
+  config.approval_ttl_s = (guint) approval_ttl;
+  config.plugins_dir = plugins_dir;
+  config.smtp_relay = smtp_relay;
+  config.smtp_from = smtp_from;
 
   backend = sy_backend_new (&config);
   g_free (config.listen_host);

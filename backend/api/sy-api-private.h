@@ -7,6 +7,7 @@
 #include <libsoup/soup.h>
 
 #include "sy-auth-private.h"
+#include "sy-automations-private.h"
 #include "sy-event-bus-private.h"
 #include "sy-store-private.h"
 #include "sy-types.h"
@@ -26,6 +27,7 @@ typedef struct
   guint         max_bulk_readings;
   gint64        started_ms;
   guint         in_flight;        /* paused requests; backend thread only */
+  SyAutomations *automations;     /* created by SyBackend on the backend thread; nullable */
   SyWsHub      *hub;              /* /api/stream; created by SyApiServer, backend thread only */
 } SyApiContext;
 
@@ -83,6 +85,7 @@ const SyRoute *_sy_api_groups_routes   (guint *n_routes);
 const SyRoute *_sy_api_devices_routes  (guint *n_routes);
 const SyRoute *_sy_api_ingest_routes   (guint *n_routes);
 const SyRoute *_sy_api_readings_routes (guint *n_routes);
+const SyRoute *_sy_api_automations_routes (guint *n_routes);
 const SyRoute *_sy_api_pq_routes       (guint *n_routes);
 
 /* Backend thread: the device authentication of ingestion (X-Device-Key, body size,

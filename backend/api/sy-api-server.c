@@ -70,6 +70,7 @@ static const RoutesFunc route_tables[] = {
   _sy_api_devices_routes,
   _sy_api_ingest_routes,
   _sy_api_readings_routes,
+  _sy_api_automations_routes,
   _sy_api_pq_routes,
   stream_route_table,
 };

@@ -18,6 +18,7 @@
 /* Areas a scope may name. A later room adds its area here. */
 static const char * const scope_areas[] = {
   "meters", "analytics", "auth", "pq", "automations", "billing", "control", "ml", "topology", "stream",
+  "relay",
 };
 
 struct _SyAuth

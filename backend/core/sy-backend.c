@@ -10,6 +10,7 @@
 
 #include "sy-api-server-private.h"
 #include "sy-auth-private.h"
+#include "sy-automations-private.h"
 #include "sy-backend.h"
 #include "sy-demo-private.h"
 #include "sy-error.h"
@@ -38,6 +39,7 @@ struct _SyBackend
   /* Backend-thread objects. */
   SyEventBus      *bus;
   SyApiServer     *server;
+  SyAutomations   *automations;
   SyDemo          *demo;
   gint64           drain_deadline;
 
@@ -86,10 +88,31 @@ backend_thread_func (gpointer user_data)
   api.max_bulk_readings = self->config.max_bulk_readings;
   api.started_ms = sy_time_now_ms ();
 
+  {
+    SyAutomationsConfig automations_config = {
+      self->config.webhook_retry_schedule, self->config.webhook_allow_list,
+      self->config.breaker_threshold, self->config.breaker_cooldown_ms, self->config.approval_ttl_s,
+      self->config.plugins_dir, self->config.smtp_relay, self->config.smtp_from,
+    };
+
+    self->automations = _sy_automations_new (self->store, self->auth, self->bus, &automations_config, &error);
+    if (self->automations == NULL)
+      {
+        g_prefix_error (&error, "Starting automations: ");
+        g_clear_object (&self->bus);
+        g_main_context_pop_thread_default (self->context);
+        signal_started (self, error);
+        return NULL;
+      }
+    api.automations = self->automations;
+  }
+
   self->server = _sy_api_server_new (&api);
   if (!_sy_api_server_listen (self->server, self->config.listen_host, self->config.listen_port, &error))
     {
       g_clear_object (&self->server);
+      _sy_automations_shutdown (self->automations);
+      g_clear_object (&self->automations);
       g_clear_object (&self->bus);
       g_main_context_pop_thread_default (self->context);
       signal_started (self, error);
@@ -121,6 +144,8 @@ backend_thread_func (gpointer user_data)
   g_clear_object (&self->demo);
   _sy_api_server_disconnect (self->server);
   g_clear_object (&self->server);
+  _sy_automations_shutdown (self->automations);
+  g_clear_object (&self->automations);
   g_clear_object (&self->bus);
 
   /* Let sources that still reference the context run their destroy notifies. */
@@ -149,6 +174,11 @@ sy_backend_finalize (GObject *object)
 
   g_clear_pointer (&self->config.db_path, g_free);
   g_clear_pointer (&self->config.listen_host, g_free);
+  g_clear_pointer (&self->config.webhook_retry_schedule, g_free);
+  g_clear_pointer (&self->config.webhook_allow_list, g_free);
+  g_clear_pointer (&self->config.plugins_dir, g_free);
+  g_clear_pointer (&self->config.smtp_relay, g_free);
+  g_clear_pointer (&self->config.smtp_from, g_free);
   g_clear_pointer (&self->base_url, g_free);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -186,6 +216,11 @@ sy_backend_new (const SyBackendConfig *config)
   self->config = *config;
   self->config.db_path = config->db_path ? g_strdup (config->db_path) : sy_backend_default_db_path ();
   self->config.listen_host = g_strdup (config->listen_host ? config->listen_host : "127.0.0.1");
+  self->config.webhook_retry_schedule = g_strdup (config->webhook_retry_schedule);
+  self->config.webhook_allow_list = g_strdup (config->webhook_allow_list);
+  self->config.plugins_dir = g_strdup (config->plugins_dir);
+  self->config.smtp_relay = g_strdup (config->smtp_relay);
+  self->config.smtp_from = g_strdup (config->smtp_from);
 
   return self;
 }

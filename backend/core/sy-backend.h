@@ -19,6 +19,16 @@ struct _SyBackendConfig
   gsize     max_body_bytes;     /* 0: 8 MiB */
   guint     max_bulk_readings;  /* 0: 10 000 */
   guint     token_ttl_s;        /* 0: 3600 */
+  /* Automations (backend/rules/): webhook retries, SSRF allow-list, breakers, approvals. */
+  char     *webhook_retry_schedule; /* NULL: "0,5,300,1800,7200,18000,36000,86400" (seconds) */
+  char     *webhook_allow_list;   /* NULL: none; hosts, IPs or CIDRs webhooks may reach although
+                                   * loopback/private/link-local (comma-separated) */
+  guint     breaker_threshold;    /* 0: 5 consecutive failures open a destination's breaker */
+  guint     breaker_cooldown_ms;  /* 0: 60 000 */
+  guint     approval_ttl_s;       /* 0: 900 (relay command approvals expire) */
+  char     *plugins_dir;          /* NULL: plugin_action deliveries answer "not configured" */
+  char     *smtp_relay;           /* NULL: notify_email deliveries answer "not configured"; host:port */
+  char     *smtp_from;            /* NULL: switchyard@localhost */
 };
 
 #define SY_TYPE_BACKEND (sy_backend_get_type ())
