@@ -13,6 +13,9 @@
 
 #include "sy-application.h"
 #include "sy-backend.h"
+#include "sy-client.h"
+#include "sy-settings.h"
+#include "sy-window.h"
 
 struct _SyApplication
 {
@@ -25,12 +28,15 @@ struct _SyApplication
   gboolean        demo;
   gboolean        demo_set;
   char           *connect_url;
+  gboolean        kiosk;
 
   /* What the client will talk to. */
   SyBackend      *backend;
   GError         *backend_error;
   char           *base_url;
   char           *token;
+  SyClient       *client;
+  SySettings     *settings;
 
   guint           sigint_id;
   guint           sigterm_id;
@@ -49,6 +55,8 @@ static const GOptionEntry option_entries[] = {
     N_("Attach to the backend at URL instead of starting one"), N_("URL") },
   { "token", 0, 0, G_OPTION_ARG_STRING, NULL,
     N_("Access token for the backend given by --connect"), N_("TOKEN") },
+  { "kiosk", 0, 0, G_OPTION_ARG_NONE, NULL,
+    N_("Start full screen in read-only kiosk mode; leaving it needs the kiosk PIN"), NULL },
   { NULL }
 };
 
@@ -116,12 +124,14 @@ sy_application_handle_local_options (GApplication *app,
   const char *token = NULL;
   gboolean demo = FALSE;
   gboolean demo_set;
+  gboolean kiosk = FALSE;
 
   g_variant_dict_lookup (options, "db", "^&ay", &db_path);
   g_variant_dict_lookup (options, "listen", "&s", &listen);
   demo_set = g_variant_dict_lookup (options, "demo", "b", &demo);
   g_variant_dict_lookup (options, "connect", "&s", &connect_url);
   g_variant_dict_lookup (options, "token", "&s", &token);
+  g_variant_dict_lookup (options, "kiosk", "b", &kiosk);
 
   if (connect_url != NULL && (db_path != NULL || listen != NULL || demo_set))
     g_set_error_literal (&error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
@@ -148,10 +158,11 @@ sy_application_handle_local_options (GApplication *app,
   self->token = g_strdup (token);
   self->demo = demo;
   self->demo_set = demo_set;
+  self->kiosk = kiosk;
 
   /* The options configure the process that owns the backend. A second launch only activates
    * the first one, so say that instead of ignoring them silently. */
-  if (db_path != NULL || listen != NULL || demo_set || connect_url != NULL)
+  if (db_path != NULL || listen != NULL || demo_set || connect_url != NULL || kiosk)
     {
       if (!g_application_register (app, NULL, &error))
         {
@@ -210,15 +221,48 @@ start_backend (SyApplication *self)
 }
 
 static void
+color_scheme_cb (SyApplication *self)
+{
+  const char *scheme = sy_settings_get_color_scheme (self->settings);
+  AdwColorScheme value = ADW_COLOR_SCHEME_DEFAULT;
+
+  if (g_strcmp0 (scheme, "light") == 0)
+    value = ADW_COLOR_SCHEME_FORCE_LIGHT;
+  else if (g_strcmp0 (scheme, "dark") == 0)
+    value = ADW_COLOR_SCHEME_FORCE_DARK;
+
+  adw_style_manager_set_color_scheme (adw_style_manager_get_default (), value);
+}
+
+static void
 sy_application_startup (GApplication *app)
 {
-  static const char * const quit_accels[] = { "<Control>q", NULL };
+  static const struct
+  {
+    const char *action;
+    const char *accels[2];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "win.preferences", { "<Control>comma", NULL } },
+    { "win.search-meters", { "<Control>f", NULL } },
+    { "win.page('overview')", { "<Alt>1", NULL } },
+    { "win.page('meters')", { "<Alt>2", NULL } },
+    { "win.page('api-access')", { "<Alt>3", NULL } },
+    { "win.fullscreen", { "F11", NULL } },
+    { "win.toggle-kiosk", { "<Control>k", NULL } },
+  };
   SyApplication *self = SY_APPLICATION (app);
 
   G_APPLICATION_CLASS (sy_application_parent_class)->startup (app);
 
   _sy_application_add_actions (self);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), accels[i].action, accels[i].accels);
+
+  self->settings = sy_settings_new ();
+  g_signal_connect_object (self->settings, "notify::" SY_SETTINGS_KEY_COLOR_SCHEME,
+                           G_CALLBACK (color_scheme_cb), self, G_CONNECT_SWAPPED);
+  color_scheme_cb (self);
 
   /* A terminal's Ctrl+C or a service manager's SIGTERM quits like app.quit does, which stops
    * the backend cleanly in shutdown. */
@@ -229,6 +273,16 @@ sy_application_startup (GApplication *app)
     self->base_url = g_strdup (self->connect_url);
   else
     start_backend (self);
+
+  /* One client for every window: REST and the live stream, in-process over loopback or
+   * remote (ARCHITECTURE.md, threading contract 3). */
+  if (self->base_url != NULL)
+    {
+      static const char * const topics[] = { "data.ingested", NULL };
+
+      self->client = sy_client_new (self->base_url, self->token);
+      sy_client_start_stream (self->client, topics);
+    }
 }
 
 static GtkWidget *
@@ -315,7 +369,9 @@ sy_application_activate (GApplication *app)
   GtkWindow *window;
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
-  if (window == NULL)
+  if (window == NULL && self->client != NULL)
+    window = GTK_WINDOW (sy_window_new (GTK_APPLICATION (self), self->client, self->settings, self->kiosk));
+  else if (window == NULL)
     window = create_window (self);
 
   gtk_window_present (window);
@@ -330,6 +386,11 @@ sy_application_shutdown (GApplication *app)
 
   g_clear_handle_id (&self->sigint_id, g_source_remove);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
+
+  /* The windows are gone by now; the stream must close before the server does. */
+  if (self->client != NULL)
+    sy_client_stop_stream (self->client);
+  g_clear_object (&self->client);
 
   if (self->backend != NULL)
     {
@@ -349,6 +410,8 @@ sy_application_dispose (GObject *object)
   if (self->backend != NULL)
     sy_backend_stop (self->backend);
   g_clear_object (&self->backend);
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (sy_application_parent_class)->dispose (object);
 }

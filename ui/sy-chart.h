@@ -40,6 +40,7 @@ guint       sy_chart_add_series          (SyChart       *self,
 void        sy_chart_set_series_visible  (SyChart       *self,
                                           guint          series,
                                           gboolean       visible);
+/* Removes every series with its points and band; ids and palette colours start again at 0. */
 void        sy_chart_clear               (SyChart       *self);
 
 /* Points must arrive in time order per series (an older point than the last is dropped). */

@@ -360,6 +360,49 @@ sy_backend_dup_admin_token (SyBackend *self)
   return _sy_auth_add_memory_token (self->auth, "admin");
 }
 
+typedef struct
+{
+  SyBackend *self;
+  gboolean   paused;
+} PauseData;
+
+static gboolean
+set_paused_cb (gpointer user_data)
+{
+  PauseData *data = user_data;
+
+  if (data->self->demo != NULL)
+    _sy_demo_set_paused (data->self->demo, data->paused);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+pause_data_free (gpointer user_data)
+{
+  PauseData *data = user_data;
+
+  g_object_unref (data->self);
+  g_free (data);
+}
+
+void
+sy_backend_set_simulator_paused (SyBackend *self,
+                                 gboolean   paused)
+{
+  PauseData *data;
+
+  g_return_if_fail (SY_IS_BACKEND (self));
+
+  if (self->thread == NULL)
+    return;
+
+  data = g_new0 (PauseData, 1);
+  data->self = g_object_ref (self);
+  data->paused = paused;
+  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, set_paused_cb, data, pause_data_free);
+}
+
 gboolean
 sy_backend_create_client (const char  *db_path,
                           const char  *name,

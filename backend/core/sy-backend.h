@@ -45,6 +45,10 @@ guint16     sy_backend_get_port           (SyBackend              *self);
 const char *sy_backend_get_db_path        (SyBackend              *self);
 /* An admin token valid for this process only (the console's in-process session). */
 char       *sy_backend_dup_admin_token    (SyBackend              *self);
+/* Any thread. Stops or resumes the demo simulator's posts (a no-op without --demo), so that
+ * tests can make the console's data go stale. Takes effect on the backend thread shortly after. */
+void        sy_backend_set_simulator_paused (SyBackend            *self,
+                                             gboolean              paused);
 
 /* One-shot maintenance without starting the server (switchyardd --create-client). */
 gboolean    sy_backend_create_client      (const char             *db_path,

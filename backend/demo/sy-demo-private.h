@@ -27,5 +27,9 @@ SyDemo   *_sy_demo_new          (SyStore     *store,
                                  const char  *base_url);
 void      _sy_demo_start        (SyDemo      *self);
 void      _sy_demo_stop         (SyDemo      *self);
+/* Backend thread. While paused the simulator keeps its clock and state but posts nothing, so
+ * that tests can make the data go stale; resuming posts again from the next tick. */
+void      _sy_demo_set_paused   (SyDemo      *self,
+                                 gboolean     paused);
 
 G_END_DECLS

@@ -124,6 +124,7 @@ struct _SyDemo
   GRand         *rand;
   gboolean       started;
   gboolean       stopped;
+  gboolean       paused;
   gint64         last_ts_ms;
   double         cloud;
   double         cloud_target;
@@ -993,7 +994,7 @@ tick_cb (gpointer user_data)
   step_site (self, ts_ms);
   step_meters (self, ts_ms, dt_s);
 
-  for (guint i = 0; i < self->meters->len; i++)
+  for (guint i = 0; i < self->meters->len && !self->paused; i++)
     {
       DemoMeter *meter = g_ptr_array_index (self->meters, i);
       g_autoptr(GBytes) body = NULL;
@@ -1243,4 +1244,14 @@ _sy_demo_stop (SyDemo *self)
 
   if (self->session != NULL)
     soup_session_abort (self->session);
+}
+
+void
+_sy_demo_set_paused (SyDemo   *self,
+                     gboolean  paused)
+{
+  g_return_if_fail (SY_IS_DEMO (self));
+  g_assert (on_own_context (self));
+
+  self->paused = !!paused;
 }
