@@ -85,7 +85,8 @@ struct _SyChart
   gint64           to_ms;
   gboolean         compact;
   guint            tick_id;
-  gint64           last_compact_col;
+  double           drawn_ms_per_px;  /* 0 until the first live frame */
+  gint64           drawn_col;
   SyChartLineMode  line_mode;
   GdkTexture      *line_texture;     /* last raster of the lines, see draw_lines_raster() */
   RasterKey        line_key;
@@ -1434,7 +1435,6 @@ sy_chart_snapshot (GtkWidget   *widget,
         }
       p.v_lo = min;
       p.v_hi = max;
-      self->last_compact_col = (gint64) floor (p.to / p.ms_per_px);
     }
   else
     {
@@ -1474,6 +1474,10 @@ sy_chart_snapshot (GtkWidget   *widget,
           self->margin_left = new_margin;
         }
     }
+
+  /* Where the clock stood, in pixel columns, when this frame was drawn (see tick_cb). */
+  self->drawn_ms_per_px = p.ms_per_px;
+  self->drawn_col = (gint64) floor (p.to / p.ms_per_px);
 
   grid = fg;
   grid.alpha = 0.1;
@@ -1593,15 +1597,13 @@ tick_cb (GtkWidget     *widget,
 {
   SyChart *self = SY_CHART (widget);
 
-  if (self->compact)
-    {
-      /* A sparkline only moves when the clock crosses a pixel column; rows in a long list
-       * would otherwise redraw at the full frame rate for nothing. */
-      double ms_per_px = (double) self->window_ms / MAX (1, gtk_widget_get_width (widget));
-
-      if ((gint64) floor (now_ms () / ms_per_px) == self->last_compact_col)
-        return G_SOURCE_CONTINUE;
-    }
+  /* A live chart only moves when the clock crosses a pixel column: a 15-minute window across
+   * 1000 pixels scrolls one pixel every 0.9 s, so redrawing it at the frame rate would cost a
+   * core for nothing (the console idled at 137 % CPU under llvmpipe). New points queue their
+   * own draw in sy_chart_append(). */
+  if (self->drawn_ms_per_px > 0 &&
+      (gint64) floor (now_ms () / self->drawn_ms_per_px) == self->drawn_col)
+    return G_SOURCE_CONTINUE;
 
   gtk_widget_queue_draw (widget);
   return G_SOURCE_CONTINUE;
@@ -1747,7 +1749,7 @@ sy_chart_init (SyChart *self)
   self->window_ms = 15 * 60000;
   self->from_ms = now - 3600000;
   self->to_ms = now;
-  self->last_compact_col = G_MININT64;
+  self->drawn_col = G_MININT64;
   self->line_mode = SY_CHART_LINES_RASTER;
 
   motion = gtk_event_controller_motion_new ();

@@ -5,6 +5,10 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+
+#include <glib/gi18n.h>
+
 #include "sy-settings.h"
 
 struct _SySettings
@@ -207,10 +211,42 @@ sy_settings_class_init (SySettingsClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
+/* Installed, the schema is in the system's schema dirs. Run from the build dir (the README's
+ * quick start), it is in <build>/data, which meson's devenv and the test environment put in
+ * GSETTINGS_SCHEMA_DIR; SY_BUILD_SCHEMA_DIR covers a plain ./build/app/switchyard. Without a
+ * schema GSettings aborts with a trap, so say what is wrong and exit instead. */
+static GSettings *
+new_settings (void)
+{
+  GSettingsSchemaSource *source = g_settings_schema_source_get_default ();
+  g_autoptr(GSettingsSchemaSource) build_source = NULL;
+  g_autoptr(GSettingsSchema) schema = NULL;
+
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+
+  if (schema == NULL && g_file_test (SY_BUILD_SCHEMA_DIR "/gschemas.compiled", G_FILE_TEST_EXISTS))
+    {
+      build_source = g_settings_schema_source_new_from_directory (SY_BUILD_SCHEMA_DIR, source, FALSE, NULL);
+      if (build_source != NULL)
+        schema = g_settings_schema_source_lookup (build_source, APP_ID, TRUE);
+    }
+
+  if (schema == NULL)
+    {
+      /* Translators: %s is an application id such as io.github.switchyard.Switchyard */
+      g_printerr (_("The settings schema %s is not installed: install Switchyard (meson install) or run it from its build directory\n"),
+                  APP_ID);
+      exit (EXIT_FAILURE);
+    }
+
+  return g_settings_new_full (schema, NULL, NULL);
+}
+
 static void
 sy_settings_init (SySettings *self)
 {
-  self->settings = g_settings_new (APP_ID);
+  self->settings = new_settings ();
   reload (self);
   g_signal_connect_object (self->settings, "changed", G_CALLBACK (changed_cb), self, G_CONNECT_SWAPPED);
 }
