@@ -87,6 +87,7 @@ const SyRoute *_sy_api_ingest_routes   (guint *n_routes);
 const SyRoute *_sy_api_readings_routes (guint *n_routes);
 const SyRoute *_sy_api_automations_routes (guint *n_routes);
 const SyRoute *_sy_api_pq_routes       (guint *n_routes);
+const SyRoute *_sy_api_analytics_routes (guint *n_routes);
 
 /* Backend thread: the device authentication of ingestion (X-Device-Key, body size,
  * X-Signature, Content-Type) for every route a device posts to (sy-api-ingest.c). */

@@ -72,6 +72,7 @@ static const RoutesFunc route_tables[] = {
   _sy_api_readings_routes,
   _sy_api_automations_routes,
   _sy_api_pq_routes,
+  _sy_api_analytics_routes,
   stream_route_table,
 };
 

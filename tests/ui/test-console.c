@@ -99,9 +99,20 @@ save_screenshot (GtkWidget  *widget,
   g_assert_cmpint (width, >, 0);
   g_assert_cmpint (height, >, 0);
 
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
-  g_assert_nonnull (node);
+  /* The paintable shows what the widget last rendered: nothing until its first frame after a
+   * change. Let frames happen until there is one (bounded). */
+  for (guint attempt = 0; node == NULL; attempt++)
+    {
+      g_assert_cmpuint (attempt, <, 50);
+      if (attempt > 0)
+        {
+          snapshot = gtk_snapshot_new ();
+          gtk_widget_queue_draw (widget);
+          spin (100);
+        }
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
 
   renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
   texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
