@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sy-api-access-page.h"
+#include "sy-automations-page.h"
 #include "sy-format.h"
 #include "sy-meters-page.h"
 #include "sy-overview-page.h"
@@ -56,10 +57,12 @@ struct _SyWindow
   GtkListBoxRow        *meters_row;
   GtkListBoxRow        *integrations_row;
   GtkListBoxRow        *api_access_row;
+  GtkListBoxRow        *automations_row;
   GtkStack             *stack;
   SyOverviewPage       *overview_page;
   SyMetersPage         *meters_page;
   SyApiAccessPage      *api_access_page;
+  SyAutomationsPage    *automations_page;
 };
 
 G_DEFINE_FINAL_TYPE (SyWindow, sy_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -174,6 +177,8 @@ row_for_page (SyWindow   *self,
     return self->meters_row;
   if (g_strcmp0 (name, "api-access") == 0)
     return self->api_access_row;
+  if (g_strcmp0 (name, "automations") == 0)
+    return self->automations_row;
   return self->overview_row;
 }
 
@@ -331,6 +336,7 @@ update_kiosk_actions (SyWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.fullscreen", !self->kiosk);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-sidebar", !self->kiosk);
   sy_api_access_page_set_read_only (self->api_access_page, self->kiosk);
+  sy_automations_page_set_read_only (self->automations_page, self->kiosk);
 }
 
 void
@@ -562,6 +568,7 @@ sy_window_constructed (GObject *object)
   sy_overview_page_set_model (self->overview_page, self->model, self->settings);
   sy_meters_page_set_model (self->meters_page, self->model, self->settings);
   sy_api_access_page_set_client (self->api_access_page, self->client);
+  sy_automations_page_set_client (self->automations_page, self->client, self->settings);
 
   g_signal_connect_object (self->client, "notify::state", G_CALLBACK (client_state_cb), self, G_CONNECT_SWAPPED);
   if (g_signal_lookup ("stream-error", SY_TYPE_CLIENT) != 0)
@@ -713,6 +720,7 @@ sy_window_class_init (SyWindowClass *klass)
   g_type_ensure (SY_TYPE_OVERVIEW_PAGE);
   g_type_ensure (SY_TYPE_METERS_PAGE);
   g_type_ensure (SY_TYPE_API_ACCESS_PAGE);
+  g_type_ensure (SY_TYPE_AUTOMATIONS_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/switchyard/Switchyard/ui/sy-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SyWindow, toast_overlay);
@@ -734,10 +742,12 @@ sy_window_class_init (SyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SyWindow, meters_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, integrations_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_row);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, meters_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_page);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_page);
 
   gtk_widget_class_install_action (widget_class, "win.page", "s", page_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);

@@ -1,0 +1,498 @@
+/* Copyright 2026 The Switchyard authors
+ * SPDX-License-Identifier: GPL-3.0-or-later */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <adwaita.h>
+
+#include "sy-automations-page.h"
+#include "sy-backend.h"
+#include "sy-client.h"
+#include "sy-settings.h"
+#include "sy-window.h"
+
+/* The Automations page against a real in-process backend with the demo site: a rule made
+ * through the page's editor, its switch, a JSONLogic error with its path, a dry run, and the
+ * deliveries its annotate action makes from the demo's readings. Screenshots go to the build
+ * dir. The fixture is test-console.c's. */
+
+#define WAIT_MS 10000
+
+typedef struct
+{
+  char       *dir;
+  SyBackend  *backend;
+  SyClient   *client;
+  SySettings *settings;
+  SyWindow   *window;
+} ConsoleFixture;
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until @cond holds; fails the test after @timeout_ms. */
+static void
+wait_for (Condition   cond,
+          gpointer    data,
+          guint       timeout_ms,
+          const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  guint tick = g_timeout_add (50, tick_cb, NULL);
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_source_remove (tick);
+          g_test_message ("Timed out after %u ms waiting for %s", timeout_ms, what);
+          g_test_fail ();
+          g_assert_not_reached ();
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_source_remove (tick);
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+/* Lets the loop run for @ms (animations, a frame or two). */
+static void
+spin (guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  guint tick = g_timeout_add (20, tick_cb, NULL);
+
+  while (g_get_monotonic_time () < deadline && !never (NULL))
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+}
+
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *name)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  /* The paintable shows what the widget last rendered: nothing until its first frame after a
+   * change. Let frames happen until there is one (bounded). */
+  for (guint attempt = 0; node == NULL; attempt++)
+    {
+      g_assert_cmpuint (attempt, <, 50);
+      if (attempt > 0)
+        {
+          snapshot = gtk_snapshot_new ();
+          gtk_widget_queue_draw (widget);
+          spin (100);
+        }
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+      node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+    }
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_test_build_filename (G_TEST_BUILT, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Screenshot: %s", path);
+}
+
+static GtkWidget *
+find_named (GtkWidget  *root,
+            const char *name)
+{
+  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_named (child, name);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+fixture_setup (ConsoleFixture *fx,
+               gconstpointer   data)
+{
+  static const char * const topics[] = { "data.ingested", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *db_path = NULL;
+  g_autofree char *token = NULL;
+  SyBackendConfig config = { 0 };
+
+  fx->dir = g_dir_make_tmp ("sy-automations-XXXXXX", &error);
+  g_assert_no_error (error);
+  db_path = g_build_filename (fx->dir, "switchyard.db", NULL);
+
+  /* For the README's screenshots: start from a copy of a database with some history (made by
+   * `switchyardd --demo` running a while, then stopped). The tests never need it. */
+  if (g_getenv ("SY_TEST_DB_TEMPLATE") != NULL)
+    {
+      g_autoptr(GFile) source = g_file_new_for_path (g_getenv ("SY_TEST_DB_TEMPLATE"));
+      g_autoptr(GFile) target = g_file_new_for_path (db_path);
+
+      g_file_copy (source, target, G_FILE_COPY_NONE, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+
+  config.db_path = db_path;
+  config.listen_host = (char *) "127.0.0.1";
+  config.listen_port = 0;
+  config.demo = TRUE;
+  fx->backend = sy_backend_new (&config);
+  g_assert_true (sy_backend_start (fx->backend, &error));
+  g_assert_no_error (error);
+
+  token = sy_backend_dup_admin_token (fx->backend);
+  fx->client = sy_client_new (sy_backend_get_base_url (fx->backend), token);
+  sy_client_start_stream (fx->client, topics);
+
+  fx->settings = sy_settings_new ();
+  fx->window = sy_window_new (NULL, fx->client, fx->settings, GPOINTER_TO_INT (data));
+  gtk_window_set_default_size (GTK_WINDOW (fx->window), 1280, 800);
+  gtk_window_present (GTK_WINDOW (fx->window));
+}
+
+static void
+fixture_teardown (ConsoleFixture *fx,
+                  gconstpointer   data)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  gtk_window_destroy (GTK_WINDOW (fx->window));
+  spin (100);
+
+  sy_client_stop_stream (fx->client);
+  g_clear_object (&fx->client);
+  sy_backend_stop (fx->backend);
+  g_clear_object (&fx->backend);
+  g_assert_finalize_object (fx->settings);
+
+  dir = g_dir_open (fx->dir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (fx->dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (fx->dir);
+  g_free (fx->dir);
+}
+
+
+/* REST through the same SyClient, synchronously (bounded). */
+
+typedef struct
+{
+  gboolean  done;
+  JsonNode *node;
+  GError   *error;
+} Call;
+
+static void
+call_cb (GObject      *object,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Call *call = user_data;
+
+  call->node = sy_client_request_finish (SY_CLIENT (object), result, &call->error);
+  call->done = TRUE;
+}
+
+static gboolean
+call_done (gpointer data)
+{
+  return ((Call *) data)->done;
+}
+
+static JsonObject *
+call (ConsoleFixture *fx,
+      const char     *method,
+      const char     *path,
+      const char     *body)
+{
+  g_autoptr(JsonNode) json = body != NULL ? json_from_string (body, NULL) : NULL;
+  Call c = { 0 };
+  JsonObject *obj;
+
+  sy_client_request_async (fx->client, method, path, json, NULL, call_cb, &c);
+  wait_for (call_done, &c, WAIT_MS, path);
+  g_assert_no_error (c.error);
+  g_assert_nonnull (c.node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (c.node));
+  obj = json_object_ref (json_node_get_object (c.node));
+  json_node_unref (c.node);
+  return obj;
+}
+
+typedef struct
+{
+  GtkWidget  *root;
+  const char *name;
+} Named;
+
+static gboolean
+named_exists (gpointer data)
+{
+  Named *named = data;
+
+  return find_named (named->root, named->name) != NULL;
+}
+
+static GtkWidget *
+wait_named (GtkWidget  *root,
+            const char *name)
+{
+  Named named = { root, name };
+
+  wait_for (named_exists, &named, WAIT_MS, name);
+  return find_named (root, name);
+}
+
+static gboolean
+label_shown (gpointer data)
+{
+  GtkWidget *label = data;
+
+  return gtk_widget_get_visible (label) && gtk_label_get_label (GTK_LABEL (label))[0] != '\0';
+}
+
+typedef struct
+{
+  GtkLabel   *label;
+  const char *text;
+} LabelWatch;
+
+static gboolean
+label_contains (gpointer data)
+{
+  LabelWatch *watch = data;
+
+  return gtk_widget_get_visible (GTK_WIDGET (watch->label)) &&
+         strstr (gtk_label_get_label (watch->label), watch->text) != NULL;
+}
+
+static gboolean
+editing_saved (gpointer data)
+{
+  return sy_automations_page_get_editing_id (data) > 0;
+}
+
+static gboolean
+has_deliveries (gpointer data)
+{
+  return sy_automations_page_get_n_deliveries (data) > 0;
+}
+
+typedef struct
+{
+  ConsoleFixture *fx;
+  char           *path;
+} RestWatch;
+
+static gboolean
+rule_disabled (gpointer data)
+{
+  RestWatch *watch = data;
+  g_autoptr(JsonObject) rule = call (watch->fx, "GET", watch->path, NULL);
+
+  return !json_object_get_boolean_member (rule, "enabled");
+}
+
+static gboolean
+rule_evaluated (gpointer data)
+{
+  RestWatch *watch = data;
+  g_autoptr(JsonObject) rule = call (watch->fx, "GET", watch->path, NULL);
+
+  return json_object_get_int_member (json_object_get_object_member (rule, "counters"), "evaluated") > 0;
+}
+
+static void
+set_text (GtkWidget  *view,
+          const char *text)
+{
+  gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (view)), text, -1);
+}
+
+static void
+test_automations (ConsoleFixture *fx,
+                  gconstpointer   data)
+{
+  SyAutomationsPage *page = SY_AUTOMATIONS_PAGE (sy_window_get_page (fx->window, "automations"));
+  GtkWidget *root = GTK_WIDGET (page);
+  g_autoptr(JsonObject) action = NULL;
+  g_autoptr(JsonObject) rules = NULL;
+  g_autoptr(JsonObject) deliveries = NULL;
+  g_autofree char *check_name = NULL;
+  g_autofree char *row_name = NULL;
+  g_autofree char *switch_name = NULL;
+  g_autofree char *deliveries_path = NULL;
+  GtkWidget *check, *row, *toggle, *error_label, *dry_label;
+  LabelWatch watch;
+  RestWatch rest = { fx, NULL };
+  gint64 action_id, rule_id;
+
+  g_assert_nonnull (page);
+  action = call (fx, "POST", "/api/automations/actions",
+                 "{\"name\":\"Timeline note\",\"type\":\"annotate\",\"text\":\"{event.total_power} W\"}");
+  action_id = json_object_get_int_member (action, "id");
+
+  sy_window_set_visible_page (fx->window, "automations");
+  g_assert_cmpstr (sy_window_get_visible_page (fx->window), ==, "automations");
+  sy_automations_page_set_view (page, "rules");
+
+  /* The action shows up in the editor's list of actions to run. */
+  check_name = g_strdup_printf ("action-%" G_GINT64_FORMAT, action_id);
+  check = wait_named (root, check_name);
+  g_assert_true (GTK_IS_CHECK_BUTTON (check));
+
+  /* A JSONLogic error comes back with its path, shown next to the condition. */
+  gtk_editable_set_text (GTK_EDITABLE (find_named (root, "rule-name")), "Every reading");
+  gtk_editable_set_text (GTK_EDITABLE (find_named (root, "rule-dedupe")), "meter:{meter_id}");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (find_named (root, "rule-throttle")), 3600);
+  set_text (find_named (root, "rule-jsonlogic"), "{\"and\": [true, {\"nope\": [1]}]}");
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (check), TRUE);
+  error_label = find_named (root, "jsonlogic-error");
+  g_assert_false (gtk_widget_get_visible (error_label));
+  g_assert_true (gtk_widget_activate_action (root, "automations.save-rule", NULL));
+  wait_for (label_shown, error_label, WAIT_MS, "the JSONLogic error");
+  g_test_message ("JSONLogic error: %s", gtk_label_get_label (GTK_LABEL (error_label)));
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (error_label)), "jsonlogic.and[1].nope"));
+  rules = call (fx, "GET", "/api/automations/rules", NULL);
+  g_assert_cmpint (json_object_get_int_member (rules, "count"), ==, 0);
+  g_clear_pointer (&rules, json_object_unref);
+
+  /* A valid rule: every demo reading matches, once an hour per meter. */
+  set_text (find_named (root, "rule-jsonlogic"), "{\">\": [{\"var\": [\"event.total_power\", 0]}, -1000000]}");
+  g_assert_true (gtk_widget_activate_action (root, "automations.save-rule", NULL));
+  wait_for (editing_saved, page, WAIT_MS, "the rule to be saved");
+  g_assert_false (gtk_widget_get_visible (error_label));
+  rule_id = sy_automations_page_get_editing_id (page);
+  rules = call (fx, "GET", "/api/automations/rules", NULL);
+  g_assert_cmpint (json_object_get_int_member (rules, "count"), ==, 1);
+  {
+    JsonObject *rule = json_array_get_object_element (json_object_get_array_member (rules, "results"), 0);
+    JsonArray *actions = json_object_get_array_member (rule, "rule_actions");
+
+    g_assert_cmpstr (json_object_get_string_member (rule, "name"), ==, "Every reading");
+    g_assert_cmpint (json_object_get_int_member (rule, "throttle_seconds"), ==, 3600);
+    g_assert_cmpstr (json_object_get_string_member (rule, "dedupe_template"), ==, "meter:{meter_id}");
+    g_assert_cmpint (json_array_get_length (actions), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (actions, 0), "action_id"), ==, action_id);
+  }
+
+  /* It is listed, with its counters. */
+  row_name = g_strdup_printf ("rule-%" G_GINT64_FORMAT, rule_id);
+  row = wait_named (root, row_name);
+  g_assert_true (ADW_IS_ACTION_ROW (row));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), "evaluated"));
+  g_assert_cmpuint (sy_automations_page_get_n_rules (page), ==, 1);
+
+  /* A dry run of the editor's rule. */
+  dry_label = find_named (root, "dry-run-result");
+  set_text (find_named (root, "dry-run-event"), "{\"meter_id\": 1, \"total_power\": 6000}");
+  g_assert_true (gtk_widget_activate_action (root, "automations.dry-run", NULL));
+  watch.label = GTK_LABEL (dry_label);
+  watch.text = "Matched: yes";
+  wait_for (label_contains, &watch, WAIT_MS, "the dry run to match");
+  g_test_message ("Dry run:\n%s", gtk_label_get_label (GTK_LABEL (dry_label)));
+  g_assert_nonnull (strstr (gtk_label_get_label (GTK_LABEL (dry_label)), "Timeline note"));
+  set_text (find_named (root, "dry-run-event"), "{\"meter_id\": 1, \"total_power\": -2000000}");
+  g_assert_true (gtk_widget_activate_action (root, "automations.dry-run", NULL));
+  watch.text = "Matched: no";
+  wait_for (label_contains, &watch, WAIT_MS, "the dry run not to match");
+
+  /* The demo's readings are evaluated, and its counters come to the list. */
+  rest.path = g_strdup_printf ("/api/automations/rules/%" G_GINT64_FORMAT, rule_id);
+  wait_for (rule_evaluated, &rest, WAIT_MS, "the rule to evaluate a demo reading");
+  spin (4000);
+  save_screenshot (GTK_WIDGET (fx->window), "ui-automations-rules.png");
+
+  /* The deliveries cockpit lists the annotate deliveries. */
+  sy_automations_page_set_view (page, "deliveries");
+  wait_for (has_deliveries, page, 3 * WAIT_MS, "a delivery in the cockpit");
+  deliveries_path = g_strdup_printf ("/api/automations/deliveries?action_id=%" G_GINT64_FORMAT, action_id);
+  deliveries = call (fx, "GET", deliveries_path, NULL);
+  g_assert_cmpint (json_object_get_int_member (deliveries, "count"), >, 0);
+  {
+    JsonObject *first = json_array_get_object_element (json_object_get_array_member (deliveries, "results"), 0);
+    g_autofree char *delivery_name = g_strdup_printf ("delivery-%" G_GINT64_FORMAT,
+                                                      json_object_get_int_member (first, "id"));
+
+    wait_named (root, delivery_name);
+  }
+  spin (1500);
+  save_screenshot (GTK_WIDGET (fx->window), "ui-automations-deliveries.png");
+
+  /* Kiosk mode: no writes. */
+  sy_automations_page_set_view (page, "rules");
+  sy_window_set_kiosk (fx->window, TRUE);
+  sy_window_set_visible_page (fx->window, "automations");
+  switch_name = g_strdup_printf ("rule-switch-%" G_GINT64_FORMAT, rule_id);
+  g_assert_false (gtk_widget_get_sensitive (wait_named (root, switch_name)));
+  g_assert_false (gtk_widget_get_visible (find_named (root, "rule-save")));
+  gtk_editable_set_text (GTK_EDITABLE (find_named (root, "rule-name")), "Changed in kiosk mode");
+  gtk_widget_activate_action (root, "automations.save-rule", NULL);
+  spin (1000);
+  {
+    g_autoptr(JsonObject) rule = call (fx, "GET", rest.path, NULL);
+
+    g_assert_cmpstr (json_object_get_string_member (rule, "name"), ==, "Every reading");
+  }
+  sy_window_set_kiosk (fx->window, FALSE);
+  sy_window_set_visible_page (fx->window, "automations");
+
+  /* Switching the rule off goes to the backend. */
+  toggle = wait_named (root, switch_name);
+  g_assert_true (gtk_switch_get_active (GTK_SWITCH (toggle)));
+  g_assert_true (gtk_widget_get_sensitive (toggle));
+  gtk_switch_set_active (GTK_SWITCH (toggle), FALSE);
+  wait_for (rule_disabled, &rest, WAIT_MS, "the rule to be disabled");
+
+  g_free (rest.path);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  adw_init ();
+  sy_window_load_style ();
+
+  g_test_add ("/switchyard/ui/automations/page", ConsoleFixture, GINT_TO_POINTER (FALSE),
+              fixture_setup, test_automations, fixture_teardown);
+
+  return g_test_run ();
+}
