@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "sy-api-access-page.h"
+#include "sy-analytics-page.h"
 #include "sy-automations-page.h"
 #include "sy-format.h"
 #include "sy-meters-page.h"
@@ -58,11 +59,13 @@ struct _SyWindow
   GtkListBoxRow        *integrations_row;
   GtkListBoxRow        *api_access_row;
   GtkListBoxRow        *automations_row;
+  GtkListBoxRow        *analytics_row;
   GtkStack             *stack;
   SyOverviewPage       *overview_page;
   SyMetersPage         *meters_page;
   SyApiAccessPage      *api_access_page;
   SyAutomationsPage    *automations_page;
+  SyAnalyticsPage      *analytics_page;
 };
 
 G_DEFINE_FINAL_TYPE (SyWindow, sy_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -179,6 +182,8 @@ row_for_page (SyWindow   *self,
     return self->api_access_row;
   if (g_strcmp0 (name, "automations") == 0)
     return self->automations_row;
+  if (g_strcmp0 (name, "analytics") == 0)
+    return self->analytics_row;
   return self->overview_row;
 }
 
@@ -337,6 +342,7 @@ update_kiosk_actions (SyWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.show-sidebar", !self->kiosk);
   sy_api_access_page_set_read_only (self->api_access_page, self->kiosk);
   sy_automations_page_set_read_only (self->automations_page, self->kiosk);
+  sy_analytics_page_set_read_only (self->analytics_page, self->kiosk);
 }
 
 void
@@ -569,6 +575,7 @@ sy_window_constructed (GObject *object)
   sy_meters_page_set_model (self->meters_page, self->model, self->settings);
   sy_api_access_page_set_client (self->api_access_page, self->client);
   sy_automations_page_set_client (self->automations_page, self->client, self->settings);
+  sy_analytics_page_set_model (self->analytics_page, self->model);
 
   g_signal_connect_object (self->client, "notify::state", G_CALLBACK (client_state_cb), self, G_CONNECT_SWAPPED);
   if (g_signal_lookup ("stream-error", SY_TYPE_CLIENT) != 0)
@@ -743,11 +750,13 @@ sy_window_class_init (SyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SyWindow, integrations_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_row);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, analytics_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, meters_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_page);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, analytics_page);
 
   gtk_widget_class_install_action (widget_class, "win.page", "s", page_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);

@@ -598,6 +598,208 @@ sy_client_list_all_finish (SyClient      *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/* Download: a GET whose body is spliced into a caller's output stream, chunk by chunk, with
+ * progress. */
+
+#define DOWNLOAD_CHUNK (64 * 1024)
+
+typedef struct
+{
+  SoupMessage              *msg;
+  GInputStream             *in;
+  GOutputStream            *out;
+  SyClientProgressCallback  progress;
+  gpointer                  progress_data;
+  GDestroyNotify            progress_destroy;
+  goffset                   bytes;
+} Download;
+
+static void
+download_free (Download *dl)
+{
+  g_clear_object (&dl->msg);
+  g_clear_object (&dl->in);
+  g_clear_object (&dl->out);
+  if (dl->progress_destroy != NULL)
+    dl->progress_destroy (dl->progress_data);
+  g_free (dl);
+}
+
+static void download_read_cb (GObject      *object,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+
+static void
+download_read_next (GTask *task)
+{
+  Download *dl = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (dl->in, DOWNLOAD_CHUNK, G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
+                                   download_read_cb, task);
+}
+
+static void
+download_write_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *dl = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  gsize written = 0;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (object), result, &written, &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  dl->bytes += (goffset) written;
+  if (dl->progress != NULL)
+    dl->progress (dl->bytes, dl->progress_data);
+
+  download_read_next (g_steal_pointer (&task));
+}
+
+static void
+download_read_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *dl = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  GCancellable *cancellable;
+  gsize len;
+  const void *data;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, &error);
+  if (bytes == NULL)
+    {
+      GError *net_error = NULL;
+
+      set_network_error (&net_error, error);
+      g_task_return_error (task, net_error);
+      return;
+    }
+
+  data = g_bytes_get_data (bytes, &len);
+  if (len == 0)
+    {
+      g_task_return_int (task, dl->bytes);
+      return;
+    }
+
+  /* The task keeps @bytes alive until the write is done. */
+  g_object_set_data_full (G_OBJECT (task), "sy-download-chunk", g_bytes_ref (bytes),
+                          (GDestroyNotify) g_bytes_unref);
+  cancellable = g_task_get_cancellable (task);
+  g_output_stream_write_all_async (dl->out, data, len, G_PRIORITY_DEFAULT, cancellable,
+                                   download_write_cb, g_steal_pointer (&task));
+}
+
+/* A failed answer: read (a bounded part of) its problem body for the message. */
+static void
+download_problem_cb (GObject      *object,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *dl = g_task_get_task_data (task);
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (object), result, NULL);
+  GError *error = NULL;
+
+  set_http_error (&error, dl->msg, bytes);
+  g_task_return_error (task, error);
+}
+
+static void
+download_sent_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Download *dl = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  guint status;
+
+  dl->in = soup_session_send_finish (SOUP_SESSION (object), result, &error);
+  if (dl->in == NULL)
+    {
+      GError *net_error = NULL;
+
+      set_network_error (&net_error, error);
+      g_task_return_error (task, net_error);
+      return;
+    }
+
+  status = soup_message_get_status (dl->msg);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      g_input_stream_read_bytes_async (dl->in, DOWNLOAD_CHUNK, G_PRIORITY_DEFAULT, cancellable,
+                                       download_problem_cb, g_steal_pointer (&task));
+      return;
+    }
+
+  download_read_next (g_steal_pointer (&task));
+}
+
+void
+sy_client_download_async (SyClient                 *self,
+                          const char               *path,
+                          GOutputStream            *out,
+                          GCancellable             *cancellable,
+                          SyClientProgressCallback  progress,
+                          gpointer                  progress_data,
+                          GDestroyNotify            progress_destroy,
+                          GAsyncReadyCallback       callback,
+                          gpointer                  user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = NULL;
+  Download *dl;
+
+  g_return_if_fail (SY_IS_CLIENT (self));
+  g_return_if_fail (path != NULL && path[0] == '/');
+  g_return_if_fail (G_IS_OUTPUT_STREAM (out));
+
+  task = g_task_new (self, cancellable ? cancellable : self->cancellable, callback, user_data);
+  g_task_set_source_tag (task, sy_client_download_async);
+
+  dl = g_new0 (Download, 1);
+  dl->out = g_object_ref (out);
+  dl->progress = progress;
+  dl->progress_data = progress_data;
+  dl->progress_destroy = progress_destroy;
+  g_task_set_task_data (task, dl, (GDestroyNotify) download_free);
+
+  url = g_strconcat (self->base_url, path, NULL);
+  dl->msg = new_message (self, "GET", url, &error);
+  if (dl->msg == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  soup_session_send_async (self->session, dl->msg, G_PRIORITY_DEFAULT, cancellable ? cancellable : self->cancellable,
+                           download_sent_cb, g_steal_pointer (&task));
+}
+
+goffset
+sy_client_download_finish (SyClient      *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (SY_IS_CLIENT (self), -1);
+  g_return_val_if_fail (g_task_is_valid (result, self), -1);
+
+  return g_task_propagate_int (G_TASK (result), error);
+}
+
 /* Stream */
 
 static void

@@ -70,6 +70,27 @@ JsonArray     *sy_client_list_all_finish         (SyClient             *self,
                                                   GAsyncResult         *result,
                                                   GError              **error);
 
+/* Download: GET @path and write its body into @out as it arrives (for streamed exports). @out
+ * is not closed. @progress (may be NULL) gets the bytes written so far after each chunk, on
+ * the client's thread. A non-2xx answer is an error as for sy_client_request_async(), and
+ * cancelling @cancellable stops the transfer (G_IO_ERROR_CANCELLED). The result is the number
+ * of bytes written, or -1 with @error set. */
+typedef void (*SyClientProgressCallback)         (goffset               bytes,
+                                                  gpointer              user_data);
+
+void           sy_client_download_async          (SyClient             *self,
+                                                  const char           *path,
+                                                  GOutputStream        *out,
+                                                  GCancellable         *cancellable,
+                                                  SyClientProgressCallback progress,
+                                                  gpointer              progress_data,
+                                                  GDestroyNotify        progress_destroy,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+goffset        sy_client_download_finish         (SyClient             *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
 /* Live stream (/api/stream over WebSocket). Starting it connects, and reconnects with
  * exponential backoff (0.5 s doubling to 30 s, jittered) until sy_client_stop_stream().
  * @topics: NULL for every event type. Each message becomes the "event" signal, detailed by its
