@@ -195,9 +195,9 @@ kpi_subtitle (JsonObject *kpi,
       if (expected == NULL || JSON_NODE_HOLDS_NULL (expected))
         return g_strdup ("");
       /* Translators: readings received of readings expected */
-      return g_strdup_printf (_("%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " readings"),
-                              json_object_get_int_member_with_default (kpi, "readings", 0),
-                              json_node_get_int (expected));
+      return g_strdup_printf (_("%lld of %lld readings"),
+                              (long long) json_object_get_int_member_with_default (kpi, "readings", 0),
+                              (long long) json_node_get_int (expected));
     }
   if (g_str_equal (key, "energy_imported_kwh") || g_str_equal (key, "energy_exported_kwh"))
     return g_strdup (g_str_equal (key, "energy_imported_kwh") ? _("from the grid") : _("to the grid"));

@@ -230,13 +230,12 @@ create_rule_row (SyAutomationsPage *self,
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), member_string (rule, "name") ?: "");
   /* Translators: a rule's event type and counters, e.g.
    * "data.ingested · evaluated 120 · matched 4 · throttled 2 · errors 0". */
-  subtitle = g_strdup_printf (_("%s · evaluated %" G_GINT64_FORMAT " · matched %" G_GINT64_FORMAT
-                                " · throttled %" G_GINT64_FORMAT " · errors %" G_GINT64_FORMAT),
+  subtitle = g_strdup_printf (_("%s · evaluated %lld · matched %lld · throttled %lld · errors %lld"),
                               member_string (rule, "event_key") ?: "",
-                              MAX (member_int (counters, "evaluated"), 0),
-                              MAX (member_int (counters, "matched"), 0),
-                              MAX (member_int (counters, "throttled"), 0),
-                              MAX (member_int (counters, "errors"), 0));
+                              (long long) MAX (member_int (counters, "evaluated"), 0),
+                              (long long) MAX (member_int (counters, "matched"), 0),
+                              (long long) MAX (member_int (counters, "throttled"), 0),
+                              (long long) MAX (member_int (counters, "errors"), 0));
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   gtk_widget_add_css_class (row, "numeric");
   gtk_widget_set_name (row, name);
@@ -435,7 +434,7 @@ create_delivery_row (SyAutomationsPage *self,
 
   if (action_name == NULL)
     /* Translators: an action known only by its id. */
-    action_name = fallback = g_strdup_printf (_("Action %" G_GINT64_FORMAT), action_id);
+    action_name = fallback = g_strdup_printf (_("Action %lld"), (long long) action_id);
   /* Translators: "Note on the timeline — failed". */
   title = g_strdup_printf (_("%s — %s"), action_name, status_label (status));
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
@@ -443,8 +442,8 @@ create_delivery_row (SyAutomationsPage *self,
 
   attempts = MAX (member_int (delivery, "attempts"), 0);
   /* Translators: the number of attempts of a delivery. */
-  g_string_append_printf (subtitle, ngettext ("%" G_GINT64_FORMAT " attempt", "%" G_GINT64_FORMAT " attempts",
-                                              (unsigned long) attempts), attempts);
+  g_string_append_printf (subtitle, ngettext ("%lld attempt", "%lld attempts",
+                                              (unsigned long) attempts), (long long) attempts);
   if (updated >= 0)
     {
       g_autofree char *when = sy_format_date_time (updated);
@@ -453,9 +452,9 @@ create_delivery_row (SyAutomationsPage *self,
     }
   if (code >= 0)
     /* Translators: an HTTP response code. */
-    g_string_append_printf (subtitle, _(" · HTTP %" G_GINT64_FORMAT), code);
+    g_string_append_printf (subtitle, _(" · HTTP %lld"), (long long) code);
   if (latency >= 0)
-    g_string_append_printf (subtitle, _(" · %" G_GINT64_FORMAT " ms"), latency);
+    g_string_append_printf (subtitle, _(" · %lld ms"), (long long) latency);
   if (member_string (delivery, "destination") != NULL)
     g_string_append_printf (subtitle, " · %s", member_string (delivery, "destination"));
   if (last_error != NULL)
@@ -575,11 +574,12 @@ metrics_cb (GObject      *object,
     latency = json_object_get_object_member (metrics, "latency_ms");
 
   /* Translators: delivery counts by status. */
-  counts_text = g_strdup_printf (_("%" G_GINT64_FORMAT " succeeded · %" G_GINT64_FORMAT " failed · %"
-                                   G_GINT64_FORMAT " dead · %" G_GINT64_FORMAT " pending"),
-                                 MAX (member_int (counts, "succeeded"), 0), MAX (member_int (counts, "failed"), 0),
-                                 MAX (member_int (counts, "dead"), 0),
-                                 MAX (member_int (counts, "pending"), 0) + MAX (member_int (counts, "in_flight"), 0));
+  counts_text = g_strdup_printf (_("%lld succeeded · %lld failed · %lld dead · %lld pending"),
+                                 (long long) MAX (member_int (counts, "succeeded"), 0),
+                                 (long long) MAX (member_int (counts, "failed"), 0),
+                                 (long long) MAX (member_int (counts, "dead"), 0),
+                                 (long long) (MAX (member_int (counts, "pending"), 0) +
+                                              MAX (member_int (counts, "in_flight"), 0)));
   gtk_label_set_label (self->counts_label, counts_text);
 
   rate = json_object_get_member (metrics, "success_rate");
@@ -594,7 +594,7 @@ metrics_cb (GObject      *object,
   p95 = member_int (latency, "p95");
   if (p50 >= 0 && p95 >= 0)
     /* Translators: latency percentiles in milliseconds. */
-    latency_text = g_strdup_printf (_("p50 %" G_GINT64_FORMAT " ms · p95 %" G_GINT64_FORMAT " ms"), p50, p95);
+    latency_text = g_strdup_printf (_("p50 %lld ms · p95 %lld ms"), (long long) p50, (long long) p95);
   else
     latency_text = g_strdup ("—");
   gtk_label_set_label (self->latency_label, latency_text);
@@ -618,8 +618,8 @@ metrics_cb (GObject      *object,
           adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), member_string (breaker, "destination") ?: "");
           /* Translators: circuit breaker state, then its count of failures in a row. */
-          subtitle = g_strdup_printf (_("%s · %" G_GINT64_FORMAT " consecutive failures"), breaker_label (state),
-                                      MAX (member_int (breaker, "consecutive_failures"), 0));
+          subtitle = g_strdup_printf (_("%s · %lld consecutive failures"), breaker_label (state),
+                                      (long long) MAX (member_int (breaker, "consecutive_failures"), 0));
           adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
           if (g_strcmp0 (state, "closed") != 0)
             gtk_widget_add_css_class (row, "warning");
@@ -652,8 +652,9 @@ create_approval_row (SyAutomationsPage *self,
   state = command != NULL ? json_object_get_member (command, "state") : NULL;
 
   /* Translators: "Relay 2 of device 7 → on". */
-  title = g_strdup_printf (_("Relay %" G_GINT64_FORMAT " of device %" G_GINT64_FORMAT " → %s"),
-                           MAX (member_int (command, "relay"), 0), MAX (member_int (command, "device_id"), 0),
+  title = g_strdup_printf (_("Relay %lld of device %lld → %s"),
+                           (long long) MAX (member_int (command, "relay"), 0),
+                           (long long) MAX (member_int (command, "device_id"), 0),
                            state != NULL && JSON_NODE_HOLDS_VALUE (state) &&
                            (json_node_get_value_type (state) == G_TYPE_BOOLEAN ? json_node_get_boolean (state)
                             : g_strcmp0 (json_node_get_string (state), "on") == 0)
