@@ -555,7 +555,10 @@ append_reading (GString *out,
 
   for (k = 0; k < 3; k++)
     {
-      voltage_dv[k] = 2250 + meter_random (meter) % 101;
+      /* 229.0-231.0 V: a stiff grid's noise. Wider per-phase swings (the 225-235 V this used
+       * before the PQ detector existed) open and close an imbalance event on most readings,
+       * which measures event writing, not ingestion. */
+      voltage_dv[k] = 2290 + meter_random (meter) % 21;
       current_da[k] = meter->base_current_da * (90 + meter_random (meter) % 21) / 100;
     }
   power_factor_c = 90 + meter_random (meter) % 11;
