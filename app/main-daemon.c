@@ -77,6 +77,10 @@ main (int   argc,
   g_autofree char *plugins_dir = NULL;
   g_autofree char *smtp_relay = NULL;
   g_autofree char *smtp_from = NULL;
+  g_autofree char *mqtt_url = NULL;
+  g_autofree char *mqtt_client_id = NULL;
+  g_autofree char *mqtt_prefix = NULL;
+  g_autofree char *mqtt_share_group = NULL;
   int breaker_threshold = 0;
   int breaker_cooldown_ms = 0;
   int approval_ttl = 0;
@@ -98,6 +102,10 @@ main (int   argc,
     { "smtp-relay", 0, 0, G_OPTION_ARG_STRING, &smtp_relay, "SMTP relay for notify_email (plain SMTP, no auth; default: none)", "HOST:PORT" },
     { "smtp-from", 0, 0, G_OPTION_ARG_STRING, &smtp_from, "Sender of notify_email messages (default switchyard@localhost)", "ADDRESS" },
     { "approval-ttl", 0, 0, G_OPTION_ARG_INT, &approval_ttl, "Lifetime of relay command approvals in seconds (default 900)", "SECONDS" },
+    { "mqtt-url", 0, 0, G_OPTION_ARG_STRING, &mqtt_url, "MQTT broker for ingestion and events (default: MQTT off)", "mqtt://[USER[:PASSWORD]@]HOST[:PORT]" },
+    { "mqtt-client-id", 0, 0, G_OPTION_ARG_STRING, &mqtt_client_id, "MQTT client id, stable across restarts (default switchyard-HOSTNAME)", "ID" },
+    { "mqtt-prefix", 0, 0, G_OPTION_ARG_STRING, &mqtt_prefix, "MQTT topic prefix (default switchyard)", "PREFIX" },
+    { "mqtt-share-group", 0, 0, G_OPTION_ARG_STRING, &mqtt_share_group, "Subscribe to ingestion as $share/GROUP/… to split it between backends", "GROUP" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL }
   };
@@ -160,6 +168,10 @@ main (int   argc,
   config.plugins_dir = plugins_dir;
   config.smtp_relay = smtp_relay;
   config.smtp_from = smtp_from;
+  config.mqtt_url = mqtt_url;
+  config.mqtt_client_id = mqtt_client_id;
+  config.mqtt_prefix = mqtt_prefix;
+  config.mqtt_share_group = mqtt_share_group;
 
   backend = sy_backend_new (&config);
   g_free (config.listen_host);

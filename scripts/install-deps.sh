@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   meson ninja-build pkg-config gcc gettext
-  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libmosquitto-dev
+  libglib2.0-dev libsoup-3.0-dev libjson-glib-dev libsqlite3-dev libmosquitto-dev mosquitto
   libgtk-4-dev libadwaita-1-dev libepoxy-dev
   desktop-file-utils appstream gtk-update-icon-cache sqlite3 curl openssl
   xvfb xauth dbus dbus-x11 libgl1-mesa-dri

@@ -9,6 +9,7 @@
 
 #include "sy-api-private.h"
 #include "sy-error.h"
+#include "sy-mqtt-private.h"
 #include "sy-time.h"
 
 #define OPENAPI_RESOURCE "/io/github/switchyard/Switchyard/openapi.json"
@@ -48,6 +49,24 @@ get_health (SyRequest   *req,
       json_builder_add_int_value (builder, clients);
       json_builder_set_member_name (builder, "dropped");
       json_builder_add_int_value (builder, (gint64) dropped);
+      json_builder_end_object (builder);
+    }
+  if (req->api->mqtt != NULL)
+    {
+      const char *state = NULL;
+      guint64 received = 0, rejected = 0, published = 0;
+
+      _sy_mqtt_get_stats (req->api->mqtt, &state, &received, &rejected, &published);
+      json_builder_set_member_name (builder, "mqtt");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "state");
+      json_builder_add_string_value (builder, state);
+      json_builder_set_member_name (builder, "received");
+      json_builder_add_int_value (builder, (gint64) received);
+      json_builder_set_member_name (builder, "rejected");
+      json_builder_add_int_value (builder, (gint64) rejected);
+      json_builder_set_member_name (builder, "published");
+      json_builder_add_int_value (builder, (gint64) published);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);

@@ -47,23 +47,7 @@ ingest_done_cb (const GError *error,
 {
   IngestRequest *ir = user_data;
 
-  ir->api->in_flight--;
-
-  if (error == NULL)
-    {
-      /* The data is on disk: tell the subscribers, then the client. */
-      if (_sy_event_bus_has_subscribers (ir->api->bus, SY_EVENT_DATA_INGESTED))
-        {
-          for (guint i = 0; i < readings->len; i++)
-            {
-              const SyReading *r = &g_array_index (readings, SyReading, i);
-              g_autoptr(JsonNode) node = _sy_reading_to_json (r);
-
-              _sy_event_bus_emit (ir->api->bus, SY_EVENT_DATA_INGESTED, r->ts_ms, node);
-            }
-        }
-    }
-
+  /* _sy_api_ingest_submit() has told the subscribers already. */
   if (!ir->gone)
     {
       if (error != NULL)
@@ -113,35 +97,29 @@ content_type_ok (SoupMessageHeaders  *headers,
 }
 
 /**
- * _sy_api_authenticate_device:
- * @out_body: (out): the flattened request body
+ * _sy_api_verify_device:
+ * @device_key: (nullable): the device key (X-Device-Key, or the MQTT topic's last level)
+ * @signature: (nullable): hex HMAC-SHA256 of @data (X-Signature, or its MQTT equivalent)
  *
- * The device authentication of ingestion, shared by every route a device posts to: X-Device-Key
- * → device (SyAuth's cache), the body size limit, X-Signature (hex HMAC-SHA256 of the body;
- * verified whenever present, required when the device says so) and the Content-Type. Backend
- * thread.
+ * The transport-independent part of device authentication: key → device (SyAuth's cache), the
+ * body size limit, and the signature (verified whenever present, required when the device says
+ * so). Backend thread.
  *
  * Returns: (transfer full): the device, or %NULL with @error set.
  */
 SyDeviceInfo *
-_sy_api_authenticate_device (SyApiContext       *api,
-                             SoupServerMessage  *msg,
-                             GBytes            **out_body,
-                             GError            **error)
+_sy_api_verify_device (SyApiContext  *api,
+                       const char    *device_key,
+                       const char    *data,
+                       gsize          len,
+                       const char    *signature,
+                       GError       **error)
 {
   g_autoptr(SyDeviceInfo) device = NULL;
-  g_autoptr(GBytes) body = NULL;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *signature;
-  const char *data;
-  gsize len;
 
-  device = _sy_auth_lookup_device (api->auth, soup_message_headers_get_one (headers, "X-Device-Key"), error);
+  device = _sy_auth_lookup_device (api->auth, device_key, error);
   if (device == NULL)
     return NULL;
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  data = g_bytes_get_data (body, &len);
 
   if (len > api->max_body_bytes)
     {
@@ -152,7 +130,6 @@ _sy_api_authenticate_device (SyApiContext       *api,
     }
 
   /* Verified whenever present, required when the meter says so. */
-  signature = soup_message_headers_get_one (headers, "X-Signature");
   if (signature != NULL || device->require_signature)
     {
       if (signature == NULL)
@@ -174,6 +151,40 @@ _sy_api_authenticate_device (SyApiContext       *api,
           return NULL;
         }
     }
+
+  return g_steal_pointer (&device);
+}
+
+/**
+ * _sy_api_authenticate_device:
+ * @out_body: (out): the flattened request body
+ *
+ * The device authentication of ingestion, shared by every route a device posts to: X-Device-Key
+ * → device (SyAuth's cache), the body size limit, X-Signature (hex HMAC-SHA256 of the body;
+ * verified whenever present, required when the device says so) and the Content-Type. Backend
+ * thread.
+ *
+ * Returns: (transfer full): the device, or %NULL with @error set.
+ */
+SyDeviceInfo *
+_sy_api_authenticate_device (SyApiContext       *api,
+                             SoupServerMessage  *msg,
+                             GBytes            **out_body,
+                             GError            **error)
+{
+  g_autoptr(SyDeviceInfo) device = NULL;
+  g_autoptr(GBytes) body = NULL;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *data;
+  gsize len;
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  data = g_bytes_get_data (body, &len);
+
+  device = _sy_api_verify_device (api, soup_message_headers_get_one (headers, "X-Device-Key"), data, len,
+                                  soup_message_headers_get_one (headers, "X-Signature"), error);
+  if (device == NULL)
+    return NULL;
 
   if (!content_type_ok (headers, error))
     return NULL;
@@ -222,6 +233,90 @@ resolve_meters (SyDeviceInfo  *device,
   return TRUE;
 }
 
+typedef struct
+{
+  SyApiContext *api;
+  SyIngestDone  done;
+  gpointer      user_data;
+} SubmitRequest;
+
+/* The writer's completion on the backend thread: the data is on disk, so tell the subscribers
+ * (data.ingested per reading), then the transport. */
+static void
+submit_done_cb (const GError *error,
+                GArray       *readings,
+                guint         inserted,
+                gpointer      user_data)
+{
+  SubmitRequest *sr = user_data;
+
+  sr->api->in_flight--;
+
+  if (error == NULL && _sy_event_bus_has_subscribers (sr->api->bus, SY_EVENT_DATA_INGESTED))
+    {
+      for (guint i = 0; i < readings->len; i++)
+        {
+          const SyReading *r = &g_array_index (readings, SyReading, i);
+          g_autoptr(JsonNode) node = _sy_reading_to_json (r);
+
+          _sy_event_bus_emit (sr->api->bus, SY_EVENT_DATA_INGESTED, r->ts_ms, node);
+        }
+    }
+
+  sr->done (error, readings, inserted, sr->user_data);
+  g_free (sr);
+}
+
+/**
+ * _sy_api_ingest_submit:
+ * @device: the authenticated device (_sy_api_verify_device())
+ * @bulk: the body is the bulk form (an array or {"readings": [...]})
+ * @done: called on the backend thread after the commit (or the failure), after data.ingested
+ *
+ * The transport-independent rest of ingestion, shared by HTTP and MQTT: parse, resolve the
+ * meters, queue for the writer. Counts in api->in_flight until @done. Backend thread.
+ *
+ * Returns: %FALSE with @error set (and @done never called) when the body is refused.
+ */
+gboolean
+_sy_api_ingest_submit (SyApiContext  *api,
+                       SyDeviceInfo  *device,
+                       const char    *data,
+                       gsize          len,
+                       gboolean       bulk,
+                       SyIngestDone   done,
+                       gpointer       user_data,
+                       GError       **error)
+{
+  g_autoptr(GArray) readings = NULL;
+  SyReadingParseOptions options = { 0 };
+  SubmitRequest *sr;
+  gsize skip = 0;
+
+  options.allow_array = bulk;
+  options.allow_meter_id = device->device_id != 0;
+  options.max_readings = api->max_bulk_readings;
+  options.now_ms = sy_time_now_ms ();
+
+  readings = _sy_reading_array_new (bulk ? 64 : 1);
+  if (!_sy_reading_parse (data, len, &options, readings, error))
+    return FALSE;
+
+  while (skip < len && g_ascii_isspace (data[skip]))
+    skip++;
+  if (!resolve_meters (device, readings, bulk, skip < len && data[skip] == '[', error))
+    return FALSE;
+
+  sr = g_new0 (SubmitRequest, 1);
+  sr->api = api;
+  sr->done = done;
+  sr->user_data = user_data;
+
+  api->in_flight++;
+  _sy_ingest_submit (api->store, g_steal_pointer (&readings), api->context, submit_done_cb, sr);
+  return TRUE;
+}
+
 static void
 post_readings (SyApiContext      *api,
                SoupServerMessage *msg,
@@ -230,8 +325,6 @@ post_readings (SyApiContext      *api,
   g_autoptr(GError) error = NULL;
   g_autoptr(SyDeviceInfo) device = NULL;
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(GArray) readings = NULL;
-  SyReadingParseOptions options = { 0 };
   const char *data;
   IngestRequest *ir;
   gsize len;
@@ -241,33 +334,19 @@ post_readings (SyApiContext      *api,
     goto fail;
   data = g_bytes_get_data (body, &len);
 
-  options.allow_array = bulk;
-  options.allow_meter_id = device->device_id != 0;
-  options.max_readings = api->max_bulk_readings;
-  options.now_ms = sy_time_now_ms ();
-
-  readings = _sy_reading_array_new (bulk ? 64 : 1);
-  if (!_sy_reading_parse (data, len, &options, readings, &error))
-    goto fail;
-
-  {
-    gsize skip = 0;
-
-    while (skip < len && g_ascii_isspace (data[skip]))
-      skip++;
-    if (!resolve_meters (device, readings, bulk, skip < len && data[skip] == '[', &error))
-      goto fail;
-  }
-
   ir = g_new0 (IngestRequest, 1);
   ir->api = api;
   ir->msg = g_object_ref (msg);
   ir->bulk = bulk;
-  ir->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected_cb), ir);
 
+  if (!_sy_api_ingest_submit (api, device, data, len, bulk, ingest_done_cb, ir, &error))
+    {
+      ingest_request_free (ir);
+      goto fail;
+    }
+
+  ir->disconnected_id = g_signal_connect (msg, "disconnected", G_CALLBACK (disconnected_cb), ir);
   soup_server_message_pause (msg);
-  api->in_flight++;
-  _sy_ingest_submit (api->store, g_steal_pointer (&readings), api->context, ingest_done_cb, ir);
   return;
 
 fail:

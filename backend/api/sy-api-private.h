@@ -9,6 +9,7 @@
 #include "sy-auth-private.h"
 #include "sy-automations-private.h"
 #include "sy-event-bus-private.h"
+#include "sy-ingest-private.h"
 #include "sy-store-private.h"
 #include "sy-types.h"
 #include "sy-ws-hub-private.h"
@@ -29,6 +30,7 @@ typedef struct
   guint         in_flight;        /* paused requests; backend thread only */
   SyAutomations *automations;     /* created by SyBackend on the backend thread; nullable */
   SyWsHub      *hub;              /* /api/stream; created by SyApiServer, backend thread only */
+  struct _SyMqtt *mqtt;           /* backend/stream/sy-mqtt-private.h; NULL when MQTT is off */
 } SyApiContext;
 
 /* A request as a worker thread sees it: copies only, no libsoup objects. */
@@ -94,6 +96,25 @@ const SyRoute *_sy_api_analytics_routes (guint *n_routes);
 SyDeviceInfo  *_sy_api_authenticate_device (SyApiContext       *api,
                                             SoupServerMessage  *msg,
                                             GBytes            **out_body,
+                                            GError            **error);
+
+/* Backend thread: the transport-independent halves of ingestion, shared by HTTP and MQTT
+ * (sy-api-ingest.c). verify: device key → device, body size, signature (NULL = none sent).
+ * submit: parse, resolve meters, queue for the writer; @done runs after the commit and after
+ * data.ingested was emitted; FALSE (and no @done) when the body is refused. */
+SyDeviceInfo  *_sy_api_verify_device       (SyApiContext       *api,
+                                            const char         *device_key,
+                                            const char         *data,
+                                            gsize               len,
+                                            const char         *signature,
+                                            GError            **error);
+gboolean       _sy_api_ingest_submit       (SyApiContext       *api,
+                                            SyDeviceInfo       *device,
+                                            const char         *data,
+                                            gsize               len,
+                                            gboolean            bulk,
+                                            SyIngestDone        done,
+                                            gpointer            user_data,
                                             GError            **error);
 
 /* Every route the server answers, for the OpenAPI completeness test. */

@@ -15,6 +15,7 @@
 #include "sy-demo-private.h"
 #include "sy-error.h"
 #include "sy-event-bus-private.h"
+#include "sy-mqtt-private.h"
 #include "sy-store-private.h"
 #include "sy-time.h"
 
@@ -40,6 +41,7 @@ struct _SyBackend
   SyEventBus      *bus;
   SyApiServer     *server;
   SyAutomations   *automations;
+  SyMqtt          *mqtt;
   SyDemo          *demo;
   gint64           drain_deadline;
 
@@ -108,9 +110,36 @@ backend_thread_func (gpointer user_data)
   }
 
   self->server = _sy_api_server_new (&api);
+
+  if (self->config.mqtt_url != NULL)
+    {
+      SyApiContext *server_api = _sy_api_server_get_api (self->server);
+      SyMqttConfig mqtt_config = {
+        self->config.mqtt_url, self->config.mqtt_client_id, self->config.mqtt_prefix,
+        self->config.mqtt_share_group,
+      };
+
+      /* Before listening, so that /api/health never sees the field change. */
+      self->mqtt = _sy_mqtt_new (server_api, &mqtt_config, &error);
+      if (self->mqtt == NULL)
+        {
+          g_clear_object (&self->server);
+          _sy_automations_shutdown (self->automations);
+          g_clear_object (&self->automations);
+          g_clear_object (&self->bus);
+          g_main_context_pop_thread_default (self->context);
+          signal_started (self, error);
+          return NULL;
+        }
+      server_api->mqtt = self->mqtt;
+    }
+
   if (!_sy_api_server_listen (self->server, self->config.listen_host, self->config.listen_port, &error))
     {
+      if (self->mqtt != NULL)
+        _sy_mqtt_shutdown (self->mqtt);
       g_clear_object (&self->server);
+      g_clear_object (&self->mqtt);
       _sy_automations_shutdown (self->automations);
       g_clear_object (&self->automations);
       g_clear_object (&self->bus);
@@ -142,8 +171,12 @@ backend_thread_func (gpointer user_data)
   if (self->demo != NULL)
     _sy_demo_stop (self->demo);
   g_clear_object (&self->demo);
+  /* Before the server: no new ingestion; pending commits keep their acks (see sy-mqtt.c). */
+  if (self->mqtt != NULL)
+    _sy_mqtt_shutdown (self->mqtt);
   _sy_api_server_disconnect (self->server);
   g_clear_object (&self->server);
+  g_clear_object (&self->mqtt);
   _sy_automations_shutdown (self->automations);
   g_clear_object (&self->automations);
   g_clear_object (&self->bus);
@@ -179,6 +212,10 @@ sy_backend_finalize (GObject *object)
   g_clear_pointer (&self->config.plugins_dir, g_free);
   g_clear_pointer (&self->config.smtp_relay, g_free);
   g_clear_pointer (&self->config.smtp_from, g_free);
+  g_clear_pointer (&self->config.mqtt_url, g_free);
+  g_clear_pointer (&self->config.mqtt_client_id, g_free);
+  g_clear_pointer (&self->config.mqtt_prefix, g_free);
+  g_clear_pointer (&self->config.mqtt_share_group, g_free);
   g_clear_pointer (&self->base_url, g_free);
   g_clear_pointer (&self->loop, g_main_loop_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -221,6 +258,10 @@ sy_backend_new (const SyBackendConfig *config)
   self->config.plugins_dir = g_strdup (config->plugins_dir);
   self->config.smtp_relay = g_strdup (config->smtp_relay);
   self->config.smtp_from = g_strdup (config->smtp_from);
+  self->config.mqtt_url = g_strdup (config->mqtt_url);
+  self->config.mqtt_client_id = g_strdup (config->mqtt_client_id);
+  self->config.mqtt_prefix = g_strdup (config->mqtt_prefix);
+  self->config.mqtt_share_group = g_strdup (config->mqtt_share_group);
 
   return self;
 }

@@ -29,6 +29,11 @@ struct _SyBackendConfig
   char     *plugins_dir;          /* NULL: plugin_action deliveries answer "not configured" */
   char     *smtp_relay;           /* NULL: notify_email deliveries answer "not configured"; host:port */
   char     *smtp_from;            /* NULL: switchyard@localhost */
+  /* MQTT gateway (backend/stream/sy-mqtt.c); off when mqtt_url is NULL. */
+  char     *mqtt_url;             /* mqtt://[user[:password]@]host[:port] or mqtts:// */
+  char     *mqtt_client_id;       /* NULL: "switchyard-<hostname>" */
+  char     *mqtt_prefix;          /* NULL: "switchyard" */
+  char     *mqtt_share_group;     /* NULL: no shared subscription */
 };
 
 #define SY_TYPE_BACKEND (sy_backend_get_type ())

@@ -352,9 +352,19 @@ _sy_reading_to_json (const SyReading *reading)
   json_object_set_string_member (obj, "timestamp", ts->str);
   g_string_free (ts, TRUE);
 
+  /* Whole numbers as integers, as the JSON text form has them ("6000", not "6000.0"):
+   * templates and rules see the same values over HTTP, the stream and MQTT. */
   for (guint v = 0; v < SY_READING_N_VALUES; v++)
-    if (reading->present & (1u << v))
-      json_object_set_double_member (obj, _sy_reading_value_name (v), reading->values[v]);
+    {
+      double value = reading->values[v];
+
+      if (!(reading->present & (1u << v)))
+        continue;
+      if (value == floor (value) && fabs (value) < 1e15)
+        json_object_set_int_member (obj, _sy_reading_value_name (v), (gint64) value);
+      else
+        json_object_set_double_member (obj, _sy_reading_value_name (v), value);
+    }
 
   if (reading->breaker_state != NULL)
     json_object_set_string_member (obj, "breaker_state", reading->breaker_state);
