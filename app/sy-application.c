@@ -278,7 +278,7 @@ sy_application_startup (GApplication *app)
    * remote (ARCHITECTURE.md, threading contract 3). */
   if (self->base_url != NULL)
     {
-      static const char * const topics[] = { "data.ingested", NULL };
+      static const char * const topics[] = { "data.ingested", "pq.event", "protection.event", NULL };
 
       self->client = sy_client_new (self->base_url, self->token);
       sy_client_start_stream (self->client, topics);

@@ -13,6 +13,7 @@
 #include "sy-format.h"
 #include "sy-meters-page.h"
 #include "sy-overview-page.h"
+#include "sy-pq-page.h"
 #include "sy-preferences-window.h"
 #include "sy-ui-resources.h"
 #include "sy-window.h"
@@ -37,11 +38,16 @@ struct _SyWindow
   char                 *stream_error;
   char                 *banner_text;
   GtkWindow            *pin_dialog;
+  char                 *alert_text;
+  gint64                alerted_pq_id;
+  gint64                alert_interruption_ms;
 
   /* Template widgets. */
   AdwToastOverlay      *toast_overlay;
   GtkRevealer          *banner_revealer;
   GtkLabel             *banner_label;
+  GtkRevealer          *alert_revealer;
+  GtkLabel             *alert_label;
   GtkWidget            *kiosk_bar;
   GtkLabel             *kiosk_site_label;
   GtkLabel             *kiosk_page_label;
@@ -60,12 +66,14 @@ struct _SyWindow
   GtkListBoxRow        *api_access_row;
   GtkListBoxRow        *automations_row;
   GtkListBoxRow        *analytics_row;
+  GtkListBoxRow        *pq_row;
   GtkStack             *stack;
   SyOverviewPage       *overview_page;
   SyMetersPage         *meters_page;
   SyApiAccessPage      *api_access_page;
   SyAutomationsPage    *automations_page;
   SyAnalyticsPage      *analytics_page;
+  SyPqPage             *pq_page;
 };
 
 G_DEFINE_FINAL_TYPE (SyWindow, sy_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -162,6 +170,73 @@ client_state_cb (SyWindow *self)
   update_banner (self);
 }
 
+/* The alert banner for critical power-quality and protection events: on every page, also in
+ * kiosk mode, until dismissed. No sound. */
+
+static void
+pq_alert_cb (SyClient   *client,
+             const char *type,
+             gint64      ts_ms,
+             JsonNode   *data,
+             SyWindow   *self)
+{
+  JsonObject *obj;
+  const char *event_type;
+  const char *severity;
+  gint64 id, meter_id;
+  SyMeterItem *meter;
+  g_autofree char *meter_name = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *text = NULL;
+  gboolean pq = g_strcmp0 (type, "pq.event") == 0;
+
+  if (data == NULL || !JSON_NODE_HOLDS_OBJECT (data))
+    return;
+  obj = json_node_get_object (data);
+  event_type = json_object_get_string_member_with_default (obj, "type", NULL);
+  severity = json_object_get_string_member_with_default (obj, "severity", NULL);
+  id = json_object_get_int_member_with_default (obj, "id", 0);
+  if (!sy_pq_event_is_critical (pq ? event_type : NULL, severity))
+    return;
+  /* One alert per PQ event, not again when it closes. */
+  if (pq && id == self->alerted_pq_id)
+    return;
+  if (pq)
+    self->alerted_pq_id = id;
+  /* An interruption also starts a dip: the banner keeps saying interruption. */
+  if (gtk_revealer_get_reveal_child (self->alert_revealer) && pq && g_strcmp0 (event_type, "dip") == 0 &&
+      self->alert_interruption_ms > 0 && ABS (ts_ms - self->alert_interruption_ms) < 5000)
+    return;
+  self->alert_interruption_ms = g_strcmp0 (event_type, "interruption") == 0 ? ts_ms : 0;
+
+  meter_id = json_object_get_int_member_with_default (obj, "meter_id", 0);
+  meter = meter_id > 0 ? sy_site_model_lookup (self->model, meter_id) : NULL;
+  if (meter != NULL)
+    meter_name = g_strdup (sy_meter_item_get_name (meter));
+  else
+    /* Translators: %d is a meter's number */
+    meter_name = g_strdup_printf (_("Meter %d"), (int) meter_id);
+  when = sy_format_time (ts_ms > 0 ? ts_ms : now_ms ());
+  /* Translators: "Interruption on Main Incomer at 14:05:02" */
+  text = g_strdup_printf (_("%s on %s at %s"), sy_pq_event_type_label (event_type), meter_name, when);
+
+  g_free (self->alert_text);
+  self->alert_text = g_strdup (text);
+  gtk_label_set_label (self->alert_label, text);
+  gtk_revealer_set_reveal_child (self->alert_revealer, TRUE);
+  sy_window_add_toast (self, text);
+}
+
+static void
+dismiss_alert_action (GtkWidget  *widget,
+                      const char *action_name,
+                      GVariant   *parameter)
+{
+  SyWindow *self = SY_WINDOW (widget);
+
+  gtk_revealer_set_reveal_child (self->alert_revealer, FALSE);
+}
+
 /* Pages. */
 
 static gboolean
@@ -184,6 +259,8 @@ row_for_page (SyWindow   *self,
     return self->automations_row;
   if (g_strcmp0 (name, "analytics") == 0)
     return self->analytics_row;
+  if (g_strcmp0 (name, "power-quality") == 0)
+    return self->pq_row;
   return self->overview_row;
 }
 
@@ -343,6 +420,7 @@ update_kiosk_actions (SyWindow *self)
   sy_api_access_page_set_read_only (self->api_access_page, self->kiosk);
   sy_automations_page_set_read_only (self->automations_page, self->kiosk);
   sy_analytics_page_set_read_only (self->analytics_page, self->kiosk);
+  sy_pq_page_set_read_only (self->pq_page, self->kiosk);
 }
 
 void
@@ -576,6 +654,9 @@ sy_window_constructed (GObject *object)
   sy_api_access_page_set_client (self->api_access_page, self->client);
   sy_automations_page_set_client (self->automations_page, self->client, self->settings);
   sy_analytics_page_set_model (self->analytics_page, self->model);
+  sy_pq_page_set_model (self->pq_page, self->model);
+  g_signal_connect_object (self->client, "event::pq.event", G_CALLBACK (pq_alert_cb), self, 0);
+  g_signal_connect_object (self->client, "event::protection.event", G_CALLBACK (pq_alert_cb), self, 0);
 
   g_signal_connect_object (self->client, "notify::state", G_CALLBACK (client_state_cb), self, G_CONNECT_SWAPPED);
   if (g_signal_lookup ("stream-error", SY_TYPE_CLIENT) != 0)
@@ -627,6 +708,7 @@ sy_window_finalize (GObject *object)
 
   g_clear_pointer (&self->stream_error, g_free);
   g_clear_pointer (&self->banner_text, g_free);
+  g_clear_pointer (&self->alert_text, g_free);
 
   G_OBJECT_CLASS (sy_window_parent_class)->finalize (object);
 }
@@ -728,11 +810,14 @@ sy_window_class_init (SyWindowClass *klass)
   g_type_ensure (SY_TYPE_METERS_PAGE);
   g_type_ensure (SY_TYPE_API_ACCESS_PAGE);
   g_type_ensure (SY_TYPE_AUTOMATIONS_PAGE);
+  g_type_ensure (SY_TYPE_PQ_PAGE);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/switchyard/Switchyard/ui/sy-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SyWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, banner_revealer);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, alert_revealer);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, alert_label);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, kiosk_bar);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, kiosk_site_label);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, kiosk_page_label);
@@ -751,12 +836,14 @@ sy_window_class_init (SyWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, analytics_row);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, pq_row);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, stack);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, overview_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, meters_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, api_access_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, automations_page);
   gtk_widget_class_bind_template_child (widget_class, SyWindow, analytics_page);
+  gtk_widget_class_bind_template_child (widget_class, SyWindow, pq_page);
 
   gtk_widget_class_install_action (widget_class, "win.page", "s", page_action);
   gtk_widget_class_install_action (widget_class, "win.show-sidebar", NULL, show_sidebar_action);
@@ -765,6 +852,7 @@ sy_window_class_init (SyWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.preferences", NULL, preferences_action);
   gtk_widget_class_install_action (widget_class, "win.toggle-kiosk", NULL, toggle_kiosk_action);
   gtk_widget_class_install_action (widget_class, "win.leave-kiosk", NULL, leave_kiosk_action);
+  gtk_widget_class_install_action (widget_class, "win.dismiss-alert", NULL, dismiss_alert_action);
 
   /* Escape leaves kiosk mode (asking for the PIN); the action is off outside kiosk mode, so
    * the key keeps its usual meaning there. */
